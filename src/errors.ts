@@ -1,0 +1,91 @@
+// One base error with a string-literal `code`, a few subclasses by audience, and one table that maps
+// each code to an HTTP status and a CLI exit code (fastify lib/errors.js, jose src/util/errors.ts).
+
+/** CLI exit codes: 0 ok, 1 a verification failure or a "no", 2 bad input or an error. */
+export const EXIT_OK = 0;
+export const EXIT_NO = 1;
+export const EXIT_ERROR = 2;
+
+type Audience = 'input' | 'verification' | 'authority' | 'store' | 'internal';
+
+interface CodeInfo {
+  readonly audience: Audience;
+  readonly http: number;
+  readonly exit: number;
+}
+
+const CODES = {
+  // bad input
+  INVALID_ARGUMENT: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_DIGEST: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_JSON: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_UTF8: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_ENVELOPE: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_STATEMENT: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_CHECKPOINT: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_PROOF: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  INVALID_KEY: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  UNSUPPORTED_FILE_TYPE: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  NOT_FOUND: { audience: 'input', http: 404, exit: EXIT_ERROR },
+  OUT_OF_RANGE: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  HOME_EXISTS: { audience: 'input', http: 409, exit: EXIT_ERROR },
+  HOME_MISSING: { audience: 'input', http: 500, exit: EXIT_ERROR },
+  // verification failures: the answer is "no"
+  DIGEST_MISMATCH: { audience: 'verification', http: 422, exit: EXIT_NO },
+  BAD_SIGNATURE: { audience: 'verification', http: 422, exit: EXIT_NO },
+  ROOT_MISMATCH: { audience: 'verification', http: 422, exit: EXIT_NO },
+  PROOF_FAILED: { audience: 'verification', http: 422, exit: EXIT_NO },
+  INCONSISTENT_LOG: { audience: 'verification', http: 422, exit: EXIT_NO },
+  OBJECT_MISSING: { audience: 'verification', http: 422, exit: EXIT_NO },
+  TIME_WENT_BACKWARDS: { audience: 'verification', http: 422, exit: EXIT_NO },
+  // stores
+  APPEND_ONLY: { audience: 'store', http: 409, exit: EXIT_ERROR },
+  STORE_FAILURE: { audience: 'store', http: 500, exit: EXIT_ERROR },
+  // anything else
+  INTERNAL: { audience: 'internal', http: 500, exit: EXIT_ERROR },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof CODES;
+
+export class SignetError extends Error {
+  readonly code: ErrorCode;
+  /** Extra, machine-readable facts about the failure (a digest, an index, a list of problems). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get httpStatus(): number {
+    return CODES[this.code].http;
+  }
+
+  get exitCode(): number {
+    return CODES[this.code].exit;
+  }
+}
+
+export class InputError extends SignetError {}
+export class VerificationError extends SignetError {}
+export class AuthorityError extends SignetError {}
+export class StoreError extends SignetError {}
+
+export function isSignetError(error: unknown): error is SignetError {
+  return error instanceof SignetError;
+}
+
+/** Exit code for any thrown value: a coded error knows its own; anything else is an error (2). */
+export function exitCodeOf(error: unknown): number {
+  return isSignetError(error) ? error.exitCode : EXIT_ERROR;
+}
+
+export function httpStatusOf(error: unknown): number {
+  return isSignetError(error) ? error.httpStatus : 500;
+}
