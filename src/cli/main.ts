@@ -46,7 +46,8 @@ function reportError(error: unknown, out: Output): number {
   if (isSignetError(error)) {
     if (out.json) {
       out.stdout(
-        JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }) + '\n',
+        JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }) +
+          '\n',
       );
     }
     out.stderr(`signet: error [${error.code}]: ${error.message}\n`);

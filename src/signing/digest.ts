@@ -40,7 +40,8 @@ export function digestOfBytes(bytes: Uint8Array): Digest {
 }
 
 export function toDigest(hash: Uint8Array): Digest {
-  if (hash.length !== 32) throw new InputError('INVALID_DIGEST', `a SHA-256 hash has 32 bytes, got ${hash.length}`);
+  if (hash.length !== 32)
+    throw new InputError('INVALID_DIGEST', `a SHA-256 hash has 32 bytes, got ${hash.length}`);
   return (DIGEST_PREFIX + Buffer.from(hash).toString('hex')) as Digest;
 }
 

@@ -1,0 +1,90 @@
+// `signet verify`: the whole home checked as an auditor would — every entry, the tree, the latest
+// checkpoint, an earlier checkpoint if given, and every referenced object.
+import { InputError, SignetError, VerificationError } from '../errors.js';
+import { LogVerifier } from '../ledger/log-verifier.js';
+import { referencedObjects } from '../ledger/references.js';
+import type { Checkpoint } from '../ledger/checkpoint.js';
+import type { Digest } from '../signing/digest.js';
+import type { Home } from './home.js';
+
+export interface VerifyOptions {
+  /** An earlier checkpoint (signed note bytes) the caller kept: the log must be consistent with it. */
+  readonly earlierCheckpoint?: Uint8Array;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface VerifyReport {
+  readonly ok: true;
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: string;
+  readonly kinds: Readonly<Record<string, number>>;
+  readonly objectsChecked: number;
+  readonly checkpoint: { readonly size: number };
+  readonly earlierCheckpoint?: { readonly size: number };
+}
+
+export async function verifyHome(home: Home, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const verifier = new LogVerifier({ origin: home.config.origin, logPublicKey: home.logPublicKey });
+  const total = await home.ledger.size();
+  const checked = new Set<Digest>();
+  for await (const stored of home.ledger.entries(0)) {
+    const entry = verifier.add(stored.envelope, stored.id);
+    for (const digest of referencedObjects(entry)) {
+      if (checked.has(digest)) continue;
+      await checkObject(home, digest, `entry ${entry.index} (${entry.id})`);
+      checked.add(digest);
+    }
+    options.onProgress?.(verifier.size, total);
+  }
+  if (verifier.size === 0)
+    throw new VerificationError('INCONSISTENT_LOG', 'the ledger has no entries, not even genesis');
+
+  const latest = await home.ledger.checkpoint();
+  const checkpoint = verifier.checkCheckpoint(latest.note, 'latest checkpoint');
+  if (checkpoint.size !== verifier.size) {
+    throw new VerificationError(
+      'INCONSISTENT_LOG',
+      `the latest checkpoint covers ${checkpoint.size} entries but the ledger holds ${verifier.size}`,
+    );
+  }
+  let earlier: Checkpoint | undefined;
+  if (options.earlierCheckpoint) {
+    earlier = verifier.checkCheckpoint(options.earlierCheckpoint, 'the given checkpoint');
+    // Also check the log's own consistency proof, as a client holding only the two checkpoints would.
+    verifier.checkConsistencyProof(earlier, await home.ledger.proveConsistency(earlier.size, verifier.size));
+  }
+  const summary = verifier.summary();
+  return {
+    ok: true,
+    origin: summary.origin,
+    size: summary.size,
+    rootHash: Buffer.from(summary.rootHash).toString('base64'),
+    kinds: summary.kinds,
+    objectsChecked: checked.size,
+    checkpoint: { size: checkpoint.size },
+    ...(earlier ? { earlierCheckpoint: { size: earlier.size } } : {}),
+  };
+}
+
+async function checkObject(home: Home, digest: Digest, referrer: string): Promise<void> {
+  try {
+    for await (const chunk of home.objects.getStream(digest)) void chunk;
+  } catch (error) {
+    if (error instanceof InputError && error.code === 'NOT_FOUND') {
+      throw new VerificationError(
+        'OBJECT_MISSING',
+        `object ${digest}, referenced by ${referrer}, is missing`,
+        {
+          details: { digest },
+        },
+      );
+    }
+    if (error instanceof SignetError && error.code === 'DIGEST_MISMATCH') {
+      throw new VerificationError('DIGEST_MISMATCH', `${error.message} (referenced by ${referrer})`, {
+        details: { digest },
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+
+import { exportLog, parseEntryRef, proveConsistency, proveInclusion, readEntry } from '../app/log.js';
+import { withHome } from './home-context.js';
+import { printJson, type Output } from './output.js';
+import { parseCount } from './parse.js';
+
+export function registerLogCommands(program: Command, out: Output): void {
+  const log = program
+    .command('log')
+    .description('The append-only ledger: checkpoints, entries, proofs, export');
+
+  log
+    .command('checkpoint')
+    .description('Print the latest signed checkpoint (a C2SP tlog-checkpoint signed note)')
+    .option('--json', 'print { size, note } as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const checkpoint = await withHome((home) => home.ledger.checkpoint());
+      const note = Buffer.from(checkpoint.note).toString('utf8');
+      if (opts.json) return printJson(out, { size: checkpoint.size, note });
+      out.stdout(note);
+    });
+
+  log
+    .command('entry')
+    .description('Print one entry, by index or by id (sha256:…), after checking its log signature')
+    .argument('<ref>', 'entry index or entry id')
+    .option('--json', 'print the entry and its statement as JSON')
+    .option('--raw', 'print the exact stored envelope bytes')
+    .action(async (ref: string, opts: { json?: boolean; raw?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const entry = await withHome((home) => readEntry(home, parseEntryRef(ref)));
+      if (opts.raw) return out.stdout(Buffer.from(entry.envelope).toString('utf8') + '\n');
+      const view = {
+        index: entry.index,
+        id: entry.id,
+        kind: entry.kind,
+        time: entry.time,
+        statement: entry.statement,
+      };
+      if (opts.json) return printJson(out, view);
+      out.stdout(
+        `entry ${entry.index}  ${entry.id}\n  kind  ${entry.kind}\n  time  ${entry.time}\n` +
+          `  statement\n${indent(JSON.stringify(entry.statement, null, 2), 4)}\n`,
+      );
+    });
+
+  const prove = log.command('prove').description('RFC 9162 inclusion and consistency proofs');
+  prove
+    .command('inclusion')
+    .description('Prove that entry INDEX is in the tree of size N (default: the current size)')
+    .argument('<index>', 'entry index')
+    .option('--size <n>', 'tree size (default: current)')
+    .option('--json', 'print the proof as JSON ({ hashes: [hex…] } with the leaf and root hashes)')
+    .action(async (indexText: string, opts: { size?: string; json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const index = parseCount(indexText, 'INDEX');
+      const size = opts.size === undefined ? undefined : parseCount(opts.size, '--size');
+      const proof = await withHome((home) => proveInclusion(home, index, size));
+      if (opts.json) return printJson(out, proof);
+      out.stdout(
+        `inclusion of entry ${proof.index} in the tree of size ${proof.size}\n` +
+          `  entry ${proof.entryId}\n  leaf  ${proof.leafHash}\n  root  ${proof.rootHash}\n` +
+          proof.hashes.map((h, i) => `  [${i}] ${h}\n`).join(''),
+      );
+    });
+  prove
+    .command('consistency')
+    .description('Prove that the tree of size OLD is a prefix of the tree of size NEW')
+    .argument('<old>', 'older tree size')
+    .argument('<new>', 'newer tree size')
+    .option('--json', 'print the proof as JSON ({ hashes: [hex…] } with both roots)')
+    .action(async (oldText: string, newText: string, opts: { json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const proof = await withHome((home) =>
+        proveConsistency(home, parseCount(oldText, 'OLD'), parseCount(newText, 'NEW')),
+      );
+      if (opts.json) return printJson(out, proof);
+      out.stdout(
+        `consistency of tree ${proof.oldSize} with tree ${proof.newSize}\n` +
+          `  old root ${proof.oldRootHash}\n  new root ${proof.newRootHash}\n` +
+          proof.hashes.map((h, i) => `  [${i}] ${h}\n`).join(''),
+      );
+    });
+
+  log
+    .command('export')
+    .description(
+      'Write the log as plain files: entries/<index>.dsse.json (exact envelope bytes), checkpoint,\n' +
+        'log-key.pub.pem, log-key.vkey and origin; check it with `signet verify --export DIR`.',
+    )
+    .argument('<dir>', 'an empty or new folder')
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const result = await withHome((home) => exportLog(home, dir));
+      if (opts.json) return printJson(out, result);
+      out.stdout(`exported ${result.size} entries and the checkpoint to ${result.dir}\n`);
+    });
+}
+
+function indent(text: string, spaces: number): string {
+  const pad = ' '.repeat(spaces);
+  return text
+    .split('\n')
+    .map((line) => pad + line)
+    .join('\n');
+}

@@ -1,0 +1,190 @@
+// A ledger entry: a DSSE envelope over an in-toto Statement v1, signed by the log's Ed25519 key.
+// The entry id is the SHA-256 of the stored envelope bytes; its Merkle leaf is SHA-256(0x00 ‖ those bytes).
+//
+// The log stamps every statement with its origin, the entry's index and the time the log assigned when it
+// appended (`predicate.log`), so that the signed bytes themselves say where and when they were recorded.
+// A client's time is never used (DESIGN invariant 7).
+import { InputError } from '../errors.js';
+import { canonicalize, parseJson } from '../signing/canonical-json.js';
+import { digestOfBytes, isDigest, type Digest } from '../signing/digest.js';
+import {
+  PAYLOAD_TYPE_IN_TOTO,
+  parseEnvelope,
+  serializeEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+  type Envelope,
+} from '../signing/dsse.js';
+import type { Signer } from '../signing/keys.js';
+import { hashLeaf } from './merkle.js';
+
+export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+const PREDICATE_TYPE_PATTERN = /^urn:signet:([a-z][a-z0-9-]*):v([1-9][0-9]*)$/;
+/** The envelope size a log accepts; a larger one is refused before parsing (attacker-controlled). */
+export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+
+export interface Subject {
+  readonly name: string;
+  readonly digest: { readonly sha256: string };
+}
+
+export interface LogStamp {
+  readonly origin: string;
+  readonly index: number;
+  /** RFC 3339 UTC with milliseconds, assigned by the log. */
+  readonly time: string;
+}
+
+export type Predicate = Readonly<Record<string, unknown>>;
+
+/** What a caller asks the log to append: the statement minus the log's stamp. */
+export interface EntryDraft {
+  readonly subject: readonly Subject[];
+  readonly predicateType: string;
+  readonly predicate: Predicate;
+}
+
+export interface Statement {
+  readonly _type: typeof STATEMENT_TYPE;
+  readonly subject: readonly Subject[];
+  readonly predicateType: string;
+  readonly predicate: Predicate & { readonly log: LogStamp };
+}
+
+export interface SealedEntry {
+  readonly id: Digest;
+  readonly index: number;
+  readonly time: string;
+  readonly kind: string;
+  readonly envelope: Uint8Array;
+  readonly leafHash: Uint8Array;
+}
+
+export interface OpenedEntry extends SealedEntry {
+  readonly statement: Statement;
+}
+
+/** `urn:signet:model-promotion:v1` → `model-promotion`. */
+export function kindOf(predicateType: string): string {
+  const match = PREDICATE_TYPE_PATTERN.exec(predicateType);
+  if (!match?.[1]) {
+    throw new InputError(
+      'INVALID_STATEMENT',
+      `predicate type ${JSON.stringify(predicateType)} is not a Signet type`,
+    );
+  }
+  return match[1];
+}
+
+export function predicateTypeOf(kind: string, version = 1): string {
+  return `urn:signet:${kind}:v${version}`;
+}
+
+export function subjectOf(name: string, digest: Digest): Subject {
+  return { name, digest: { sha256: digest.slice('sha256:'.length) } };
+}
+
+/** Builds, stamps and signs an entry. Pure: the stamp and the signer are given. */
+export function sealEntry(draft: EntryDraft, stamp: LogStamp, logSigner: Signer): SealedEntry {
+  assertDraft(draft);
+  if ('log' in draft.predicate) {
+    throw new InputError('INVALID_STATEMENT', 'predicate.log is reserved for the log stamp');
+  }
+  const statement: Statement = {
+    _type: STATEMENT_TYPE,
+    subject: draft.subject,
+    predicateType: draft.predicateType,
+    predicate: { ...draft.predicate, log: stamp },
+  };
+  const envelope = serializeEnvelope(signEnvelope(PAYLOAD_TYPE_IN_TOTO, canonicalize(statement), logSigner));
+  return {
+    id: digestOfBytes(envelope),
+    index: stamp.index,
+    time: stamp.time,
+    kind: kindOf(draft.predicateType),
+    envelope,
+    leafHash: hashLeaf(envelope),
+  };
+}
+
+/**
+ * Parses stored envelope bytes (attacker-controlled: they may have been edited on disk), checks the log's
+ * signature and the statement's shape, and returns the entry. Throws coded errors.
+ */
+export function openEntry(envelopeBytes: Uint8Array, logPublicKey: Uint8Array): OpenedEntry {
+  if (envelopeBytes.length > MAX_ENVELOPE_BYTES) {
+    throw new InputError('INVALID_ENVELOPE', `envelope of ${envelopeBytes.length} bytes exceeds the limit`);
+  }
+  const envelope: Envelope = parseEnvelope(envelopeBytes);
+  if (envelope.payloadType !== PAYLOAD_TYPE_IN_TOTO) {
+    throw new InputError(
+      'INVALID_ENVELOPE',
+      `payload type ${JSON.stringify(envelope.payloadType)} is not in-toto`,
+    );
+  }
+  const payload = verifyEnvelope(envelope, [logPublicKey]);
+  const statement = parseStatement(payload);
+  return {
+    id: digestOfBytes(envelopeBytes),
+    index: statement.predicate.log.index,
+    time: statement.predicate.log.time,
+    kind: kindOf(statement.predicateType),
+    envelope: envelopeBytes,
+    leafHash: hashLeaf(envelopeBytes),
+    statement,
+  };
+}
+
+const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+export function parseStatement(payload: Uint8Array): Statement {
+  const value = parseJson(payload, 'statement');
+  if (!isRecord(value)) throw invalid('the statement is not a JSON object');
+  const { _type, subject, predicateType, predicate } = value;
+  if (_type !== STATEMENT_TYPE) throw invalid(`_type must be ${STATEMENT_TYPE}`);
+  if (typeof predicateType !== 'string') throw invalid('predicateType must be a string');
+  kindOf(predicateType);
+  if (!isRecord(predicate)) throw invalid('predicate must be an object');
+  const log = predicate['log'];
+  if (!isRecord(log)) throw invalid('predicate.log (the log stamp) is missing');
+  const { origin, index, time } = log;
+  if (typeof origin !== 'string' || origin.length === 0)
+    throw invalid('predicate.log.origin must be a string');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
+    throw invalid('predicate.log.index must be a non-negative integer');
+  }
+  if (typeof time !== 'string' || !TIME_PATTERN.test(time) || Number.isNaN(Date.parse(time))) {
+    throw invalid('predicate.log.time must be an RFC 3339 UTC time with milliseconds');
+  }
+  const draft = { subject, predicateType, predicate } as EntryDraft;
+  assertDraft(draft);
+  return value as unknown as Statement;
+}
+
+function assertDraft(draft: EntryDraft): void {
+  kindOf(draft.predicateType);
+  if (!Array.isArray(draft.subject) || draft.subject.length === 0)
+    throw invalid('subject must be a non-empty list');
+  for (const [i, s] of draft.subject.entries()) {
+    if (!isRecord(s) || typeof s['name'] !== 'string' || !isRecord(s['digest'])) {
+      throw invalid(`subject[${i}] must have a name and a digest`);
+    }
+    if (!isDigest(`sha256:${String(s['digest']['sha256'])}`)) {
+      throw invalid(`subject[${i}].digest.sha256 must be 64 lowercase hex digits`);
+    }
+  }
+  if (!isRecord(draft.predicate)) throw invalid('predicate must be an object');
+}
+
+/** Formats a log time: RFC 3339 UTC with milliseconds, independent of TZ and locale. */
+export function formatLogTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(message: string): InputError {
+  return new InputError('INVALID_STATEMENT', message);
+}

@@ -1,0 +1,145 @@
+// Verifies a log from its raw parts, trusting nothing but the log's public key: every entry's signature,
+// stamp (origin, index, time order) and shape; the root recomputed from the leaves; the checkpoint's
+// signature and root; and, given an earlier checkpoint, that the log is consistent with it.
+// Pure: it takes bytes and returns facts. The app layer and the standalone verifier feed it.
+import { VerificationError, SignetError } from '../errors.js';
+import { equalBytes, type Digest } from '../signing/digest.js';
+import { openCheckpoint, type Checkpoint } from './checkpoint.js';
+import { openEntry, type OpenedEntry } from './entry.js';
+import { GENESIS_KIND } from './genesis.js';
+import { MemoryTree, verifyConsistency } from './merkle.js';
+
+export interface LogVerifierOptions {
+  readonly origin: string;
+  readonly logPublicKey: Uint8Array;
+}
+
+export interface LogSummary {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+  readonly kinds: Readonly<Record<string, number>>;
+  readonly firstTime: string | undefined;
+  readonly lastTime: string | undefined;
+}
+
+export class LogVerifier {
+  private readonly tree = new MemoryTree();
+  private readonly kinds: Record<string, number> = {};
+  private lastTime: string | undefined;
+  private firstTime: string | undefined;
+
+  constructor(private readonly options: LogVerifierOptions) {}
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /**
+   * Checks the next entry. `storedId` is the id the store files it under, when it has one: it must be
+   * the SHA-256 of the envelope bytes.
+   */
+  add(envelope: Uint8Array, storedId?: Digest): OpenedEntry {
+    const index = this.tree.size;
+    let entry: OpenedEntry;
+    try {
+      entry = openEntry(envelope, this.options.logPublicKey);
+    } catch (error) {
+      throw entryError(index, error);
+    }
+    const fail = (message: string): never => {
+      throw new VerificationError('INCONSISTENT_LOG', `entry ${index} (${entry.id}): ${message}`, {
+        details: { index, id: entry.id },
+      });
+    };
+    if (storedId !== undefined && storedId !== entry.id) {
+      fail(`stored under id ${storedId}, but its bytes hash to ${entry.id}`);
+    }
+    const stamp = entry.statement.predicate.log;
+    if (stamp.index !== index) fail(`its stamp says index ${stamp.index}`);
+    if (stamp.origin !== this.options.origin) fail(`its stamp names origin ${JSON.stringify(stamp.origin)}`);
+    if (this.lastTime !== undefined && stamp.time < this.lastTime) {
+      throw new VerificationError(
+        'TIME_WENT_BACKWARDS',
+        `entry ${index} (${entry.id}): log time ${stamp.time} is before the previous entry's ${this.lastTime}`,
+        { details: { index, id: entry.id } },
+      );
+    }
+    if ((index === 0) !== (entry.kind === GENESIS_KIND)) {
+      fail(index === 0 ? 'the first entry must be the genesis entry' : 'a second genesis entry');
+    }
+    this.tree.append(entry.leafHash);
+    this.kinds[entry.kind] = (this.kinds[entry.kind] ?? 0) + 1;
+    this.firstTime ??= stamp.time;
+    this.lastTime = stamp.time;
+    return entry;
+  }
+
+  /** Checks a signed checkpoint against the entries added so far (it may be of an earlier size). */
+  checkCheckpoint(note: Uint8Array, what = 'checkpoint'): Checkpoint {
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = openCheckpoint(note, this.options.origin, this.options.logPublicKey);
+    } catch (error) {
+      if (error instanceof SignetError) {
+        throw new VerificationError(
+          error.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',
+          `${what}: ${error.message}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    if (checkpoint.origin !== this.options.origin) {
+      throw new VerificationError(
+        'INCONSISTENT_LOG',
+        `${what} is for origin ${JSON.stringify(checkpoint.origin)}`,
+      );
+    }
+    if (checkpoint.size > this.tree.size) {
+      throw new VerificationError(
+        'INCONSISTENT_LOG',
+        `${what} covers ${checkpoint.size} entries but the log has only ${this.tree.size}: entries are missing`,
+        { details: { checkpointSize: checkpoint.size, entries: this.tree.size } },
+      );
+    }
+    const root = this.tree.root(checkpoint.size);
+    if (!equalBytes(root, checkpoint.rootHash)) {
+      throw new VerificationError(
+        'ROOT_MISMATCH',
+        `${what} root for size ${checkpoint.size} differs from the root recomputed from the entries`,
+        { details: { size: checkpoint.size } },
+      );
+    }
+    return checkpoint;
+  }
+
+  /** Checks a consistency proof from an earlier checkpoint to the current tree, as a remote client would. */
+  checkConsistencyProof(earlier: Checkpoint, proof: readonly Uint8Array[]): void {
+    verifyConsistency(earlier.size, this.tree.size, earlier.rootHash, this.tree.root(this.tree.size), proof);
+  }
+
+  summary(): LogSummary {
+    return {
+      origin: this.options.origin,
+      size: this.tree.size,
+      rootHash: this.tree.root(this.tree.size),
+      kinds: { ...this.kinds },
+      firstTime: this.firstTime,
+      lastTime: this.lastTime,
+    };
+  }
+}
+
+function entryError(index: number, error: unknown): VerificationError {
+  if (error instanceof SignetError) {
+    const code = error.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG';
+    return new VerificationError(code, `entry ${index}: ${error.message}`, {
+      cause: error,
+      details: { index },
+    });
+  }
+  return new VerificationError('INCONSISTENT_LOG', `entry ${index}: ${String(error)}`, {
+    details: { index },
+  });
+}

@@ -1,0 +1,181 @@
+// The filesystem ObjectStore: `objects/sha256/ab/cdef…` under the home, write-once.
+//
+// A put writes a temporary file, fsyncs it, makes it read-only, then links it into place and fsyncs the
+// folder. link(2) is an atomic rename that never replaces: if the name exists the put is a no-op, so a
+// put can never change the bytes under a digest, and concurrent puts of the same bytes from several
+// processes all succeed with one file. A crash at any point leaves either no object or the whole object
+// (temporary files live in `objects/tmp/` and are never read as objects).
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+import { InputError, StoreError, VerificationError } from '../errors.js';
+import { assertDigest, digestHex, equalDigests, toDigest, type Digest } from '../signing/digest.js';
+import type { ObjectStore, PutResult } from './object-store.js';
+
+const READ_ONLY = 0o444;
+const HASH_DIR = 'sha256';
+const TMP_DIR = 'tmp';
+
+export function createFsObjectStore(root: string): ObjectStore {
+  return new FsObjectStore(root);
+}
+
+class FsObjectStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  /** The path of a digest; the digest is validated first so that no input can escape the folder. */
+  private pathOf(digest: Digest): string {
+    assertDigest(digest);
+    const hex = digestHex(digest);
+    return path.join(this.root, HASH_DIR, hex.slice(0, 2), hex.slice(2));
+  }
+
+  async put(bytes: Uint8Array): Promise<PutResult> {
+    return this.putStream([bytes]);
+  }
+
+  async putStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<PutResult> {
+    const tmpDir = path.join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true });
+    const tmpPath = path.join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(tmpPath, 'wx', 0o600);
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        await handle.write(chunk);
+      }
+      await handle.sync();
+      await handle.chmod(READ_ONLY);
+      await handle.close();
+      handle = undefined;
+      const digest = toDigest(hash.digest());
+      const finalPath = this.pathOf(digest);
+      const dir = path.dirname(finalPath);
+      await mkdir(dir, { recursive: true });
+      let created = true;
+      try {
+        await link(tmpPath, finalPath);
+      } catch (error) {
+        if (!isCode(error, 'EEXIST')) throw error;
+        created = false;
+      }
+      if (created) {
+        await fsyncDir(dir);
+      } else {
+        // Already stored: a no-op, but never vouch for bytes that have changed on disk since.
+        await this.assertIntact(digest);
+      }
+      return { digest, size, created };
+    } catch (error) {
+      if (error instanceof InputError || error instanceof VerificationError) throw error;
+      throw new StoreError('STORE_FAILURE', `could not store object: ${messageOf(error)}`, { cause: error });
+    } finally {
+      await handle?.close().catch(() => undefined);
+      await rm(tmpPath, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async get(digest: Digest): Promise<Uint8Array> {
+    const file = this.pathOf(digest);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      throw this.readError(digest, error);
+    }
+    const actual = toDigest(createHash('sha256').update(bytes).digest());
+    if (!equalDigests(actual, digest)) throw mismatch(digest, actual);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  async *getStream(digest: Digest): AsyncIterable<Uint8Array> {
+    const file = this.pathOf(digest);
+    const hash = createHash('sha256');
+    try {
+      await stat(file);
+    } catch (error) {
+      throw this.readError(digest, error);
+    }
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      yield chunk;
+    }
+    const actual = toDigest(hash.digest());
+    if (!equalDigests(actual, digest)) throw mismatch(digest, actual);
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    try {
+      await stat(this.pathOf(digest));
+      return true;
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return false;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<Digest> {
+    const base = path.join(this.root, HASH_DIR);
+    let fanout: string[];
+    try {
+      fanout = (await readdir(base)).sort();
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return;
+      throw error;
+    }
+    for (const prefix of fanout) {
+      for (const rest of (await readdir(path.join(base, prefix))).sort()) {
+        const candidate = `sha256:${prefix}${rest}`;
+        // A stray file in the folder is reported as a bad object by the verifier, not silently skipped.
+        yield candidate as Digest;
+      }
+    }
+  }
+
+  private async assertIntact(digest: Digest): Promise<void> {
+    // getStream re-hashes and throws DIGEST_MISMATCH at the end if the stored bytes changed.
+    for await (const chunk of this.getStream(digest)) void chunk;
+  }
+
+  private readError(digest: Digest, error: unknown): Error {
+    if (isCode(error, 'ENOENT')) {
+      return new InputError('NOT_FOUND', `object ${digest} is not in the store`, { details: { digest } });
+    }
+    return new StoreError('STORE_FAILURE', `could not read object ${digest}: ${messageOf(error)}`, {
+      cause: error,
+      details: { digest },
+    });
+  }
+}
+
+function mismatch(digest: Digest, actual: Digest): VerificationError {
+  return new VerificationError(
+    'DIGEST_MISMATCH',
+    `object ${digest} is corrupt: its bytes on disk hash to ${actual}`,
+    { details: { digest, actual } },
+  );
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

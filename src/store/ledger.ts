@@ -1,0 +1,37 @@
+// The Ledger port: an append-only, verifiable log of signed entries (DESIGN invariant 1).
+// Async so that database-backed adapters fit without touching callers.
+import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
+import type { Digest } from '../signing/digest.js';
+
+export interface StoredEntry {
+  readonly index: number;
+  readonly id: Digest;
+  readonly kind: string;
+  readonly time: string;
+  /** The exact stored envelope bytes. */
+  readonly envelope: Uint8Array;
+}
+
+export interface StoredCheckpoint {
+  readonly size: number;
+  /** The C2SP signed note, exactly as signed. */
+  readonly note: Uint8Array;
+}
+
+export interface Ledger {
+  /** Stamps (index, log time), signs and appends an entry in one transaction; returns it once durable. */
+  append(draft: EntryDraft): Promise<SealedEntry>;
+  size(): Promise<number>;
+  /** Throws OUT_OF_RANGE for an index at or past the size. */
+  read(index: number): Promise<StoredEntry>;
+  find(id: Digest): Promise<StoredEntry | undefined>;
+  /** Entries with from <= index < to, in order. */
+  entries(from?: number, to?: number): AsyncIterable<StoredEntry>;
+  /** The latest signed checkpoint, as stored when the last entry was appended. */
+  checkpoint(): Promise<StoredCheckpoint>;
+  /** The root hash of the tree of the first `size` entries (RFC 9162 MTH). */
+  root(size: number): Promise<Uint8Array>;
+  proveInclusion(index: number, size: number): Promise<Uint8Array[]>;
+  proveConsistency(oldSize: number, newSize: number): Promise<Uint8Array[]>;
+  close(): Promise<void>;
+}
