@@ -38,6 +38,13 @@ const CODES = {
   INCONSISTENT_LOG: { audience: 'verification', http: 422, exit: EXIT_NO },
   OBJECT_MISSING: { audience: 'verification', http: 422, exit: EXIT_NO },
   TIME_WENT_BACKWARDS: { audience: 'verification', http: 422, exit: EXIT_NO },
+  // authority: a refusal is a "no"
+  NOT_AUTHORISED: { audience: 'authority', http: 403, exit: EXIT_NO },
+  KEY_NOT_BOUND: { audience: 'authority', http: 403, exit: EXIT_NO },
+  SELF_APPROVAL: { audience: 'authority', http: 403, exit: EXIT_NO },
+  STALE_VIEW: { audience: 'authority', http: 409, exit: EXIT_NO },
+  DRAFT_CLOSED: { audience: 'input', http: 409, exit: EXIT_ERROR },
+  UNAUTHENTICATED: { audience: 'authority', http: 401, exit: EXIT_ERROR },
   // stores
   APPEND_ONLY: { audience: 'store', http: 409, exit: EXIT_ERROR },
   STORE_FAILURE: { audience: 'store', http: 500, exit: EXIT_ERROR },

@@ -1,4 +1,5 @@
 // `signet init`: a new home with a fresh log key and the genesis entry.
+import { assertIdentityId } from '../authority/actor.js';
 import { InputError } from '../errors.js';
 import { createGenesisDraft } from '../ledger/genesis.js';
 import type { SealedEntry } from '../ledger/entry.js';
@@ -8,6 +9,8 @@ import { createHomeFiles, openHome, type Home, type OpenHomeOptions } from './ho
 export interface InitOptions extends OpenHomeOptions {
   /** The checkpoint origin; default `signet/<first 16 hex digits of the log key id>`. */
   readonly origin?: string;
+  /** The first admin, named in the genesis entry. */
+  readonly admin?: { readonly identity: string; readonly publicKey: Uint8Array };
 }
 
 export interface InitResult {
@@ -27,8 +30,13 @@ export async function initHome(dir: string, options: InitOptions = {}): Promise<
       `origin ${JSON.stringify(origin)} must not contain spaces or "+"`,
     );
   }
+  if (options.admin) assertIdentityId(options.admin.identity, '--admin');
   await createHomeFiles(dir, keys, origin);
   const home = await openHome(dir, options);
-  const genesis = await home.ledger.append(createGenesisDraft({ origin, logPublicKey: keys.publicKey }));
+  const genesis = await home.ledger.append(createGenesisDraft({
+      origin,
+      logPublicKey: keys.publicKey,
+      ...(options.admin ? { admin: options.admin } : {}),
+    }));
   return { home, genesis };
 }

@@ -1,6 +1,7 @@
 // `signet verify`: the whole home checked as an auditor would — every entry, the tree, the latest
 // checkpoint, an earlier checkpoint if given, and every referenced object.
 import { InputError, SignetError, VerificationError } from '../errors.js';
+import { AUTHORITY_KINDS, AuthorityState } from '../authority/state.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
 import { referencedObjects } from '../ledger/references.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
@@ -28,8 +29,11 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
   const verifier = new LogVerifier({ origin: home.config.origin, logPublicKey: home.logPublicKey });
   const total = await home.ledger.size();
   const checked = new Set<Digest>();
+  // Authority entries are checked as they are folded: each signed by a bound admin key, in force.
+  const authority = new AuthorityState();
   for await (const stored of home.ledger.entries(0)) {
     const entry = verifier.add(stored.envelope, stored.id);
+    if ((AUTHORITY_KINDS as readonly string[]).includes(entry.kind)) authority.apply(entry);
     for (const digest of referencedObjects(entry)) {
       if (checked.has(digest)) continue;
       await checkObject(home, digest, `entry ${entry.index} (${entry.id})`);

@@ -5,6 +5,7 @@ import { registerInitCommand } from './init.js';
 import { registerLogCommands } from './log.js';
 import { registerObjectCommands } from './object.js';
 import type { Output } from './output.js';
+import { registerPeopleCommands } from './people.js';
 import { registerVerifyCommand } from './verify.js';
 
 export function registerCommands(program: Command, out: Output): void {
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, out: Output): void {
   registerObjectCommands(program, out);
   registerLogCommands(program, out);
   registerVerifyCommand(program, out);
+  registerPeopleCommands(program, out);
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 
 import { initHome } from '../app/init.js';
 import { resolveHomeDir } from '../app/home.js';
+import { readPublicKeyFile } from '../app/user-keys.js';
+import { InputError } from '../errors.js';
 import { printJson, type Output } from './output.js';
 
 export function registerInitCommand(program: Command, out: Output): void {
@@ -13,11 +15,23 @@ export function registerInitCommand(program: Command, out: Output): void {
         'Refuses a folder that already holds a home.',
     )
     .option('--origin <origin>', 'checkpoint origin of this log (default signet/<key id prefix>)')
+    .option('--admin <id>', 'the first admin, named in the genesis entry')
+    .option('--admin-key <file>', "the first admin's public key (PEM), from `signet keys create`")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { origin?: string; json?: boolean }) => {
+    .action(async (opts: { origin?: string; admin?: string; adminKey?: string; json?: boolean }) => {
       out.json = Boolean(opts.json);
+      if ((opts.admin === undefined) !== (opts.adminKey === undefined)) {
+        throw new InputError('INVALID_ARGUMENT', '--admin and --admin-key go together');
+      }
+      const admin =
+        opts.admin !== undefined && opts.adminKey !== undefined
+          ? { identity: opts.admin, publicKey: await readPublicKeyFile(opts.adminKey, '--admin-key') }
+          : undefined;
       const dir = resolveHomeDir();
-      const { home, genesis } = await initHome(dir, opts.origin === undefined ? {} : { origin: opts.origin });
+      const { home, genesis } = await initHome(dir, {
+        ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+        ...(admin ? { admin } : {}),
+      });
       await home.close();
       const result = {
         home: dir,

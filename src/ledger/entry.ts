@@ -20,8 +20,11 @@ import { hashLeaf } from './merkle.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 const PREDICATE_TYPE_PATTERN = /^urn:signet:([a-z][a-z0-9-]*):v([1-9][0-9]*)$/;
-/** The envelope size a log accepts; a larger one is refused before parsing (attacker-controlled). */
-export const MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
+/**
+ * The envelope size a ledger entry may have; a larger one is refused before parsing (attacker-controlled).
+ * Entries are small manifests: the bytes they seal live in the object store.
+ */
+export const MAX_ENTRY_BYTES = 4 * 1024 * 1024;
 
 export interface Subject {
   readonly name: string;
@@ -112,10 +115,7 @@ export function sealEntry(draft: EntryDraft, stamp: LogStamp, logSigner: Signer)
  * signature and the statement's shape, and returns the entry. Throws coded errors.
  */
 export function openEntry(envelopeBytes: Uint8Array, logPublicKey: Uint8Array): OpenedEntry {
-  if (envelopeBytes.length > MAX_ENVELOPE_BYTES) {
-    throw new InputError('INVALID_ENVELOPE', `envelope of ${envelopeBytes.length} bytes exceeds the limit`);
-  }
-  const envelope: Envelope = parseEnvelope(envelopeBytes);
+  const envelope: Envelope = parseEnvelope(envelopeBytes, { maxBytes: MAX_ENTRY_BYTES });
   if (envelope.payloadType !== PAYLOAD_TYPE_IN_TOTO) {
     throw new InputError(
       'INVALID_ENVELOPE',

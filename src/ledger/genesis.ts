@@ -16,6 +16,8 @@ export interface GenesisInput {
   readonly origin: string;
   /** Raw 32-byte Ed25519 public key of the log. */
   readonly logPublicKey: Uint8Array;
+  /** The first admin: their identity and raw Ed25519 public key. */
+  readonly admin?: { readonly identity: string; readonly publicKey: Uint8Array };
 }
 
 export function createGenesisDraft(input: GenesisInput): EntryDraft {
@@ -35,6 +37,15 @@ export function createGenesisDraft(input: GenesisInput): EntryDraft {
         forwardOnly: true,
         statement: DISCIPLINE_STATEMENT,
       },
+      ...(input.admin
+        ? {
+            admin: {
+              identity: input.admin.identity,
+              scheme: 'ed25519',
+              publicKey: Buffer.from(input.admin.publicKey).toString('base64'),
+            },
+          }
+        : {}),
     },
   };
 }

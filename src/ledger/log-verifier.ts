@@ -5,7 +5,7 @@
 import { VerificationError, SignetError } from '../errors.js';
 import { equalBytes, type Digest } from '../signing/digest.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
-import { openEntry, type OpenedEntry } from './entry.js';
+import { isRecord, openEntry, type OpenedEntry } from './entry.js';
 import { GENESIS_KIND } from './genesis.js';
 import { MemoryTree, verifyConsistency } from './merkle.js';
 
@@ -68,6 +68,11 @@ export class LogVerifier {
     if ((index === 0) !== (entry.kind === GENESIS_KIND)) {
       fail(index === 0 ? 'the first entry must be the genesis entry' : 'a second genesis entry');
     }
+    if (index === 0) {
+      // The genesis entry names the log: it must name the key and origin being verified.
+      const problem = genesisMismatch(entry.statement.predicate, this.options);
+      if (problem) fail(problem);
+    }
     this.tree.append(entry.leafHash);
     this.kinds[entry.kind] = (this.kinds[entry.kind] ?? 0) + 1;
     this.firstTime ??= stamp.time;
@@ -129,6 +134,20 @@ export class LogVerifier {
       lastTime: this.lastTime,
     };
   }
+}
+
+function genesisMismatch(
+  predicate: Readonly<Record<string, unknown>>,
+  log: LogVerifierOptions,
+): string | undefined {
+  if (predicate['origin'] !== log.origin)
+    return `the genesis entry names origin ${JSON.stringify(predicate['origin'])}`;
+  const logKey = predicate['logKey'];
+  const publicKey = isRecord(logKey) ? logKey['publicKey'] : undefined;
+  if (typeof publicKey !== 'string' || !equalBytes(Buffer.from(publicKey, 'base64'), log.logPublicKey)) {
+    return 'the genesis entry names another log key';
+  }
+  return undefined;
 }
 
 function entryError(index: number, error: unknown): VerificationError {

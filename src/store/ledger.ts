@@ -27,6 +27,8 @@ export interface Ledger {
   find(id: Digest): Promise<StoredEntry | undefined>;
   /** Entries with from <= index < to, in order. */
   entries(from?: number, to?: number): AsyncIterable<StoredEntry>;
+  /** Entries of the given kinds (e.g. `role-grant`), in log order. */
+  entriesOfKinds(kinds: readonly string[], from?: number): AsyncIterable<StoredEntry>;
   /** The latest signed checkpoint, as stored when the last entry was appended. */
   checkpoint(): Promise<StoredCheckpoint>;
   /** The root hash of the tree of the first `size` entries (RFC 9162 MTH). */

@@ -37,6 +37,12 @@ export interface SqliteLedgerOptions {
   /** Milliseconds since the epoch; injected for tests. The log never takes a client's time. */
   readonly clock?: () => number;
   readonly busyTimeoutMs?: number;
+  /**
+   * 'full' (the default) makes every append durable before it returns. 'fast' sets `synchronous = OFF`:
+   * a crash or power loss can lose or corrupt recent appends. It exists for bulk benchmark loads only
+   * (bench/ledger.mjs builds a 1,000,000-entry tree with it); never use it for a real log.
+   */
+  readonly durability?: 'full' | 'fast';
 }
 
 const SCHEMA_VERSION = 1;
@@ -50,6 +56,7 @@ CREATE TABLE IF NOT EXISTS entries (
   time TEXT NOT NULL,
   envelope BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind, idx);
 CREATE TABLE IF NOT EXISTS nodes (
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -94,7 +101,7 @@ class SqliteLedger implements Ledger {
     try {
       this.db = new Database(options.file, { fileMustExist: false });
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(options.durability === 'fast' ? 'synchronous = OFF' : 'synchronous = FULL');
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 60_000}`);
       this.db.exec(SCHEMA);
       this.db
@@ -181,6 +188,21 @@ class SqliteLedger implements Ledger {
       const rows = stmt.all(start, end, page) as EntryRow[];
       if (rows.length === 0) return;
       for (const row of rows) yield toStoredEntry(row);
+      start = rows[rows.length - 1]!.idx + 1;
+    }
+  }
+
+  async *entriesOfKinds(kinds: readonly string[], from = 0): AsyncIterable<StoredEntry> {
+    if (kinds.length === 0) return;
+    const page = 1000;
+    const marks = kinds.map(() => '?').join(', ');
+    const stmt = this.db.prepare(
+      `SELECT * FROM entries WHERE kind IN (${marks}) AND idx >= ? ORDER BY idx LIMIT ${page}`,
+    );
+    for (let start = from; ; ) {
+      const rows = stmt.all(...kinds, start) as EntryRow[];
+      for (const row of rows) yield toStoredEntry(row);
+      if (rows.length < page) return;
       start = rows[rows.length - 1]!.idx + 1;
     }
   }

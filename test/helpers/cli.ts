@@ -24,7 +24,14 @@ export async function createTempHome(prefix = 'signet-cli-'): Promise<TempHome> 
     run: (args, options = {}) =>
       runNode([SIGNET_BIN, ...args], {
         cwd: root,
-        env: { ...process.env, SIGNET_HOME: dir, ...options.env },
+        // People's keys go to a config folder of the test's own, never the real user's.
+        env: {
+          ...process.env,
+          SIGNET_HOME: dir,
+          XDG_CONFIG_HOME: path.join(root, 'config'),
+          SIGNET_KEYS_DIR: '',
+          ...options.env,
+        },
         ...(options.input ? { input: options.input } : {}),
       }),
     cleanup: () => rm(root, { recursive: true, force: true }),

@@ -1,0 +1,235 @@
+// Who held which key and which role at which ledger position (DESIGN invariant 6). Built by folding the
+// log's genesis, identity-key, role-grant and role-revoke entries in order. Every such entry is itself
+// checked as it is folded: its actor's signature, with a key bound to them before the position they
+// signed at, and their admin role at that position and at the entry's own position. Pure.
+import { AuthorityError, VerificationError } from '../errors.js';
+import { decodeBase64Strict } from '../signing/base64.js';
+import { keyIdOf } from '../signing/keys.js';
+import { isRecord, type OpenedEntry, type Predicate } from '../ledger/entry.js';
+import type { Digest } from '../signing/digest.js';
+import { verifyActorSignature, readActor, isIdentityId, type ActorSignature } from './actor.js';
+
+export const ADMIN_ROLE = 'admin';
+export const APPROVER_ROLE = 'approver';
+/** The entry kinds the authority state is made of. */
+export const AUTHORITY_KINDS = ['genesis', 'identity-key', 'role-grant', 'role-revoke'] as const;
+
+export interface KeyBinding {
+  readonly identity: string;
+  readonly keyId: string;
+  readonly publicKey: Uint8Array;
+  /** The entry that bound it (genesis for the first admin). */
+  readonly entry: Digest;
+  readonly index: number;
+}
+
+export interface RoleGrant {
+  readonly identity: string;
+  readonly role: string;
+  /** A model name; absent: every model. */
+  readonly model?: string;
+  /** RFC 3339 bounds of a time-bounded grant (on-call rotas). */
+  readonly from?: string;
+  readonly until?: string;
+  readonly entry: Digest;
+  readonly index: number;
+  revokedAt?: number;
+}
+
+export interface Position {
+  /** The ledger size the act was signed at: entries with index < size are in force. */
+  readonly size: number;
+  /** The log time of the act, for time-bounded grants. */
+  readonly time?: string;
+}
+
+export class AuthorityState {
+  private readonly keys: KeyBinding[] = [];
+  private readonly grants: RoleGrant[] = [];
+  private origin: string | undefined;
+
+  get issuer(): string {
+    return `signet:${this.origin ?? 'unknown'}`;
+  }
+
+  /** Folds the next authority entry (in log order). Throws if the entry was not authorised. */
+  apply(entry: OpenedEntry): void {
+    const predicate = entry.statement.predicate;
+    switch (entry.kind) {
+      case 'genesis':
+        this.applyGenesis(entry, predicate);
+        return;
+      case 'identity-key': {
+        this.checkAdminAction(entry);
+        const identity = predicate['identity'];
+        const key = predicate['key'];
+        if (!isIdentityId(identity) || !isRecord(key) || typeof key['publicKey'] !== 'string') {
+          throw invalidEntry(entry, 'an identity-key entry needs an identity and a key');
+        }
+        this.bindKey(entry, identity, key['publicKey']);
+        return;
+      }
+      case 'role-grant': {
+        this.checkAdminAction(entry);
+        const { identity, role, model, from, until } = predicate;
+        if (!isIdentityId(identity) || typeof role !== 'string' || role.length === 0) {
+          throw invalidEntry(entry, 'a role-grant entry needs an identity and a role');
+        }
+        this.grants.push({
+          identity,
+          role,
+          ...(typeof model === 'string' ? { model } : {}),
+          ...(typeof from === 'string' ? { from } : {}),
+          ...(typeof until === 'string' ? { until } : {}),
+          entry: entry.id,
+          index: entry.index,
+        });
+        return;
+      }
+      case 'role-revoke': {
+        this.checkAdminAction(entry);
+        const { identity, role, model } = predicate;
+        let revoked = 0;
+        for (const grant of this.grants) {
+          if (
+            grant.revokedAt === undefined &&
+            grant.identity === identity &&
+            grant.role === role &&
+            (grant.model ?? null) === (typeof model === 'string' ? model : null)
+          ) {
+            grant.revokedAt = entry.index;
+            revoked += 1;
+          }
+        }
+        if (revoked === 0) throw invalidEntry(entry, 'a role-revoke entry that revokes no grant');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** The key `keyId` bound to `identity` by an entry before `position`. */
+  keyAt(identity: string, keyId: string, position: Position): KeyBinding | undefined {
+    return this.keys.find((k) => k.identity === identity && k.keyId === keyId && k.index < position.size);
+  }
+
+  hasAnyKey(identity: string, position: Position): boolean {
+    return this.keys.some((k) => k.identity === identity && k.index < position.size);
+  }
+
+  /**
+   * A grant of `role` to `identity` in force at `position`: made before it, not revoked before it, for
+   * this model or for every model, and (if time-bounded) covering the position's time.
+   */
+  grantAt(
+    identity: string,
+    role: string,
+    model: string | undefined,
+    position: Position,
+  ): RoleGrant | undefined {
+    return this.grants.find(
+      (g) =>
+        g.identity === identity &&
+        g.role === role &&
+        (g.model === undefined || g.model === model) &&
+        g.index < position.size &&
+        (g.revokedAt === undefined || g.revokedAt >= position.size) &&
+        (g.from === undefined || (position.time !== undefined && position.time >= g.from)) &&
+        (g.until === undefined || (position.time !== undefined && position.time < g.until)),
+    );
+  }
+
+  /** Every grant ever made, for display. */
+  allGrants(): readonly RoleGrant[] {
+    return this.grants;
+  }
+
+  /**
+   * Checks that `actor` signed with a key bound to them and held `role` (for `model`) at the position
+   * they signed at and at `current` (the position where the act is recorded): a role revoked since
+   * cannot be used by signing against an older ledger size (backdating).
+   */
+  authorise(
+    actor: { identity: string; keyId: string; ledgerSize: number },
+    role: string,
+    model: string | undefined,
+    current: Position,
+  ): { key: KeyBinding; grant: RoleGrant } {
+    if (actor.ledgerSize > current.size) {
+      throw new AuthorityError(
+        'NOT_AUTHORISED',
+        `${actor.identity} signed at ledger size ${actor.ledgerSize}, after the position ${current.size} it is recorded at`,
+      );
+    }
+    const signedAt: Position = { size: actor.ledgerSize, ...(current.time ? { time: current.time } : {}) };
+    const key = this.keyAt(actor.identity, actor.keyId, signedAt);
+    if (!key) {
+      throw new AuthorityError(
+        'KEY_NOT_BOUND',
+        this.hasAnyKey(actor.identity, current)
+          ? `the key ${actor.keyId} is not bound to ${actor.identity}`
+          : `${actor.identity} has no bound key: an admin must run \`signet identity bind\` first`,
+      );
+    }
+    const scope = model === undefined ? '' : ` for model ${model}`;
+    const grant = this.grantAt(actor.identity, role, model, signedAt);
+    if (!grant) {
+      throw new AuthorityError(
+        'NOT_AUTHORISED',
+        `${actor.identity} did not hold the ${role} role${scope} at ledger size ${actor.ledgerSize}`,
+      );
+    }
+    if (!this.grantAt(actor.identity, role, model, current)) {
+      throw new AuthorityError(
+        'NOT_AUTHORISED',
+        `${actor.identity} no longer holds the ${role} role${scope} at ledger size ${current.size}`,
+      );
+    }
+    return { key, grant };
+  }
+
+  private applyGenesis(entry: OpenedEntry, predicate: Predicate): void {
+    const origin = predicate['origin'];
+    this.origin = typeof origin === 'string' ? origin : undefined;
+    const admin = predicate['admin'];
+    if (admin === undefined) return;
+    if (!isRecord(admin) || !isIdentityId(admin['identity']) || typeof admin['publicKey'] !== 'string') {
+      throw invalidEntry(entry, 'the genesis admin needs an identity and a public key');
+    }
+    this.bindKey(entry, admin['identity'], admin['publicKey']);
+    this.grants.push({ identity: admin['identity'], role: ADMIN_ROLE, entry: entry.id, index: entry.index });
+  }
+
+  private bindKey(entry: OpenedEntry, identity: string, publicKeyText: string): void {
+    const publicKey = decodeBase64Strict(publicKeyText);
+    if (!publicKey || publicKey.length !== 32)
+      throw invalidEntry(entry, 'the bound public key is not 32 bytes of base64');
+    this.keys.push({ identity, keyId: keyIdOf(publicKey), publicKey, entry: entry.id, index: entry.index });
+  }
+
+  /** An admin action: signed by a bound key of an admin, at the signed position and at the entry's. */
+  private checkAdminAction(entry: OpenedEntry): ActorSignature {
+    const predicate = entry.statement.predicate;
+    const { actor } = readActor(predicate);
+    try {
+      const { key } = this.authorise(actor, ADMIN_ROLE, undefined, { size: entry.index, time: entry.time });
+      return verifyActorSignature(entry.kind, predicate, key.publicKey);
+    } catch (error) {
+      if (error instanceof AuthorityError || error instanceof VerificationError) {
+        throw invalidEntry(entry, error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+function invalidEntry(entry: OpenedEntry, message: string): VerificationError {
+  return new VerificationError(
+    'INCONSISTENT_LOG',
+    `entry ${entry.index} (${entry.kind} ${entry.id}): ${message}`,
+    {
+      details: { index: entry.index, id: entry.id },
+    },
+  );
+}
