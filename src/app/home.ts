@@ -12,6 +12,8 @@ import { createFsObjectStore, isCode } from '../store/fs-object-store.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { openSqliteLedger } from '../store/sqlite-ledger.js';
+import type { Drafts } from '../store/drafts.js';
+import { openSqliteDrafts } from '../store/sqlite-drafts.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
 export const CONFIG_FILE = 'config.json';
@@ -32,6 +34,7 @@ export interface Home {
   readonly config: HomeConfig;
   readonly objects: ObjectStore;
   readonly ledger: Ledger;
+  readonly drafts: Drafts;
   readonly logPublicKey: Uint8Array;
   readonly logPublicKeyPem: string;
   close(): Promise<void>;
@@ -70,14 +73,19 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
     objects,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  const drafts = openSqliteDrafts(path.join(dir, LEDGER_FILE));
   return {
     dir,
     config,
     objects,
     ledger,
+    drafts,
     logPublicKey,
     logPublicKeyPem: publicPem,
-    close: () => ledger.close(),
+    close: async () => {
+      await ledger.close();
+      drafts.close();
+    },
   };
 }
 

@@ -33,10 +33,12 @@ export async function initHome(dir: string, options: InitOptions = {}): Promise<
   if (options.admin) assertIdentityId(options.admin.identity, '--admin');
   await createHomeFiles(dir, keys, origin);
   const home = await openHome(dir, options);
-  const genesis = await home.ledger.append(createGenesisDraft({
+  const genesis = await home.ledger.append(
+    createGenesisDraft({
       origin,
       logPublicKey: keys.publicKey,
       ...(options.admin ? { admin: options.admin } : {}),
-    }));
+    }),
+  );
   return { home, genesis };
 }

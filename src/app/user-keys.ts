@@ -26,15 +26,24 @@ export interface UserKeyFiles {
 }
 
 function filesOf(dir: string, identity: string): { privateKeyFile: string; publicKeyFile: string } {
-  return { privateKeyFile: path.join(dir, `${identity}.key.pem`), publicKeyFile: path.join(dir, `${identity}.pub.pem`) };
+  return {
+    privateKeyFile: path.join(dir, `${identity}.key.pem`),
+    publicKeyFile: path.join(dir, `${identity}.pub.pem`),
+  };
 }
 
-export async function createUserKey(identity: string, env: NodeJS.ProcessEnv = process.env): Promise<UserKeyFiles> {
+export async function createUserKey(
+  identity: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<UserKeyFiles> {
   assertIdentityId(identity, '--identity');
   const dir = resolveKeysDir(env);
   const home = resolveHomeDir(env);
   if (dir === home || dir.startsWith(home + path.sep)) {
-    throw new InputError('INVALID_ARGUMENT', `the keys folder ${dir} is inside the Signet home ${home}; keep keys out of it`);
+    throw new InputError(
+      'INVALID_ARGUMENT',
+      `the keys folder ${dir} is inside the Signet home ${home}; keep keys out of it`,
+    );
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keys = generateKeyPair();
@@ -43,7 +52,10 @@ export async function createUserKey(identity: string, env: NodeJS.ProcessEnv = p
     await writeFile(files.privateKeyFile, keys.privatePem, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if (isCode(error, 'EEXIST')) {
-      throw new InputError('INVALID_ARGUMENT', `a key for ${identity} already exists at ${files.privateKeyFile}`);
+      throw new InputError(
+        'INVALID_ARGUMENT',
+        `a key for ${identity} already exists at ${files.privateKeyFile}`,
+      );
     }
     throw error;
   }
@@ -53,7 +65,10 @@ export async function createUserKey(identity: string, env: NodeJS.ProcessEnv = p
 }
 
 /** The signer of `identity` (for `--as ID`), from the user's keys folder. */
-export async function loadUserSigner(identity: string, env: NodeJS.ProcessEnv = process.env): Promise<Signer> {
+export async function loadUserSigner(
+  identity: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Signer> {
   assertIdentityId(identity, '--as');
   const { privateKeyFile } = filesOf(resolveKeysDir(env), identity);
   let pem: string;

@@ -2,11 +2,15 @@
 // Every entry references its own envelope, stored as an object under the entry id.
 import type { Digest } from '../signing/digest.js';
 import type { OpenedEntry } from './entry.js';
+import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
 
 export function referencedObjects(entry: OpenedEntry): Digest[] {
   const references: Digest[] = [entry.id];
   switch (entry.kind) {
     case 'genesis':
+      break;
+    case PROMOTION_KIND:
+      references.push(...promotionObjects(readPromotion(entry.statement.predicate)));
       break;
     default:
       // Kinds this version does not know are checked as log entries only (signature, stamp, tree).

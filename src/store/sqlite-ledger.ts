@@ -199,7 +199,7 @@ class SqliteLedger implements Ledger {
     const stmt = this.db.prepare(
       `SELECT * FROM entries WHERE kind IN (${marks}) AND idx >= ? ORDER BY idx LIMIT ${page}`,
     );
-    for (let start = from; ; ) {
+    for (let start = from; ;) {
       const rows = stmt.all(...kinds, start) as EntryRow[];
       for (const row of rows) yield toStoredEntry(row);
       if (rows.length < page) return;

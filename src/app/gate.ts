@@ -1,0 +1,155 @@
+// The deployment gate (DESIGN invariant 5): allow only a model digest with a valid, unrevoked sealed
+// promotion for exactly that context. The deployment entry is appended before the answer; any error is
+// a deny.
+import { openCheckpoint } from '../ledger/checkpoint.js';
+import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
+import { verifyInclusion } from '../ledger/merkle.js';
+import { promotionReasons, type Reason } from '../gate/verify-promotion.js';
+import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
+import type { PromotionPredicate } from '../promotion/types.js';
+import { SignetError } from '../errors.js';
+import type { Digest } from '../signing/digest.js';
+import type { AuthorityState } from '../authority/state.js';
+import { loadAuthority } from './authority.js';
+import { findRevocation } from './decide.js';
+import type { Home } from './home.js';
+
+export interface PromotionCheck {
+  readonly entry: OpenedEntry;
+  readonly promotion: PromotionPredicate;
+  readonly reasons: readonly Reason[];
+}
+
+/**
+ * Everything the gate checks about one promotion entry: the log signature (by opening it), inclusion
+ * under the current signed checkpoint, the request and every approval with authority at their
+ * positions, the approval requirement, revocation, and every referenced object present and intact.
+ */
+export async function checkPromotion(
+  home: Home,
+  entry: OpenedEntry,
+  authority: AuthorityState,
+): Promise<PromotionCheck> {
+  const reasons: Reason[] = [];
+  const promotion = readPromotion(entry.statement.predicate);
+  try {
+    const stored = await home.ledger.checkpoint();
+    const checkpoint = openCheckpoint(stored.note, home.config.origin, home.logPublicKey);
+    if (entry.index >= checkpoint.size) {
+      reasons.push({
+        code: 'PROOF_FAILED',
+        message: `entry ${entry.index} is not under the checkpoint of size ${checkpoint.size}`,
+      });
+    } else {
+      const proof = await home.ledger.proveInclusion(entry.index, checkpoint.size);
+      verifyInclusion(entry.leafHash, entry.index, checkpoint.size, proof, checkpoint.rootHash);
+    }
+  } catch (error) {
+    reasons.push(reasonOf(error, 'inclusion under the signed checkpoint'));
+  }
+  reasons.push(...promotionReasons(entry, promotion, authority));
+  const revocation = await findRevocation(home, entry.id);
+  if (revocation)
+    reasons.push({ code: 'REVOKED', message: `the promotion was revoked by entry ${revocation}` });
+  for (const digest of new Set(promotionObjects(promotion))) {
+    try {
+      for await (const chunk of home.objects.getStream(digest)) void chunk;
+    } catch (error) {
+      reasons.push(
+        error instanceof SignetError && error.code === 'NOT_FOUND'
+          ? { code: 'OBJECT_MISSING', message: `sealed object ${digest} is missing` }
+          : reasonOf(error, `sealed object ${digest}`),
+      );
+    }
+  }
+  return { entry, promotion, reasons };
+}
+
+export interface GateResult {
+  readonly allow: boolean;
+  readonly model: Digest;
+  readonly context: string;
+  readonly promotion?: Digest;
+  readonly reasons: readonly Reason[];
+  /** The deployment entry appended before this answer. */
+  readonly deployment: Digest;
+  readonly deploymentIndex: number;
+}
+
+export async function gate(home: Home, model: Digest, context: string): Promise<GateResult> {
+  let decision: { allow: boolean; promotion?: Digest; reasons: Reason[] };
+  try {
+    decision = await decide(home, model, context);
+  } catch (error) {
+    // Fail closed: whatever went wrong, the answer is no.
+    decision = { allow: false, reasons: [reasonOf(error, 'the gate could not decide')] };
+  }
+  const entry = await home.ledger.append({
+    subject: [subjectOf('model', model)],
+    predicateType: predicateTypeOf('deployment'),
+    predicate: {
+      model,
+      context,
+      decision: decision.allow ? 'allow' : 'deny',
+      ...(decision.promotion ? { promotion: decision.promotion } : {}),
+      reasons: decision.reasons.map((r) => ({ ...r })),
+    },
+  });
+  return {
+    allow: decision.allow,
+    model,
+    context,
+    ...(decision.promotion ? { promotion: decision.promotion } : {}),
+    reasons: decision.reasons,
+    deployment: entry.id,
+    deploymentIndex: entry.index,
+  };
+}
+
+async function decide(
+  home: Home,
+  model: Digest,
+  context: string,
+): Promise<{ allow: boolean; promotion?: Digest; reasons: Reason[] }> {
+  const authority = await loadAuthority(home);
+  const forModel: OpenedEntry[] = [];
+  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND])) {
+    const entry = openEntry(stored.envelope, home.logPublicKey);
+    if (readPromotion(entry.statement.predicate).model.digest === model) forModel.push(entry);
+  }
+  if (forModel.length === 0) {
+    return {
+      allow: false,
+      reasons: [{ code: 'NO_PROMOTION', message: `no sealed promotion exists for model ${model}` }],
+    };
+  }
+  const forContext = forModel.filter((e) => readPromotion(e.statement.predicate).context === context);
+  if (forContext.length === 0) {
+    const contexts = [...new Set(forModel.map((e) => readPromotion(e.statement.predicate).context))];
+    return {
+      allow: false,
+      reasons: [
+        {
+          code: 'WRONG_CONTEXT',
+          message: `model ${model} is promoted for ${contexts.join(', ')}, not for ${context}`,
+        },
+      ],
+    };
+  }
+  const reasons: Reason[] = [];
+  // Newest first: a later valid promotion allows even if an older one was revoked.
+  for (const entry of forContext.reverse()) {
+    const check = await checkPromotion(home, entry, authority);
+    if (check.reasons.length === 0) return { allow: true, promotion: entry.id, reasons: [] };
+    reasons.push(
+      ...check.reasons.map((r) => ({ code: r.code, message: `promotion ${entry.id}: ${r.message}` })),
+    );
+  }
+  return { allow: false, reasons };
+}
+
+export function reasonOf(error: unknown, what: string): Reason {
+  return error instanceof SignetError
+    ? { code: error.code, message: `${what}: ${error.message}` }
+    : { code: 'INTERNAL', message: `${what}: ${error instanceof Error ? error.message : String(error)}` };
+}

@@ -1,0 +1,76 @@
+// Approvals: an approver signs the canonical approval statement with their key. An approval counts only
+// if the signature verifies, the key was bound to the approver at the ledger size they signed at, they
+// held the approver role for the model there and still where the promotion is sealed, the statement is
+// about this very draft and view, and they are not the requester. Pure: the authority state is given.
+import { APPROVER_ROLE, type AuthorityState } from '../authority/state.js';
+import { AuthorityError, VerificationError } from '../errors.js';
+import type { Signer } from '../signing/keys.js';
+import {
+  approvalStatementDigest,
+  assertStatementMatches,
+  serializeApprovalStatement,
+  signEd25519,
+  verifyEd25519,
+  type DecisionFacts,
+} from './draft.js';
+import type { Approval, ApprovalStatement, IdentityRef } from './types.js';
+
+export interface ApprovalContext {
+  readonly authority: AuthorityState;
+  readonly modelName: string;
+  readonly requester: string;
+  /** Where the decision is recorded (the promotion entry's index, or the current size before sealing). */
+  readonly position: { readonly size: number; readonly time?: string };
+}
+
+/** Signs `statement` and returns the approval as it will be sealed, after checking the signer may approve. */
+export function createApproval(
+  statement: ApprovalStatement,
+  signer: Signer,
+  identity: IdentityRef,
+  context: ApprovalContext,
+): Approval {
+  const { key, grant } = authorise(statement, signer.keyId, context);
+  return {
+    identity,
+    roles: [grant.role],
+    grant: grant.entry,
+    key: key.entry,
+    statement: approvalStatementDigest(statement),
+    statementBody: statement,
+    signature: signEd25519(serializeApprovalStatement(statement), signer),
+  };
+}
+
+/** Verifies a sealed or submitted approval (attacker-controlled) against the decision it claims. */
+export function verifyApproval(approval: Approval, facts: DecisionFacts, context: ApprovalContext): void {
+  const statement = approval.statementBody;
+  if (approvalStatementDigest(statement) !== approval.statement) {
+    throw new VerificationError('BAD_SIGNATURE', 'the approval statement does not hash to its digest');
+  }
+  assertStatementMatches(statement, facts, 'approve');
+  if (approval.identity.subject !== statement.identity) {
+    throw new VerificationError('BAD_SIGNATURE', 'the approval names another identity than its statement');
+  }
+  verifyEd25519(
+    approval.signature,
+    serializeApprovalStatement(statement),
+    `the approval of ${statement.identity}`,
+  );
+  authorise(statement, approval.signature.keyId, context);
+}
+
+function authorise(statement: ApprovalStatement, keyId: string, context: ApprovalContext) {
+  if (statement.identity === context.requester) {
+    throw new AuthorityError(
+      'SELF_APPROVAL',
+      `${statement.identity} requested this promotion and cannot approve it`,
+    );
+  }
+  return context.authority.authorise(
+    { identity: statement.identity, keyId, ledgerSize: statement.ledgerSize },
+    APPROVER_ROLE,
+    context.modelName,
+    context.position,
+  );
+}
