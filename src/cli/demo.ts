@@ -1,114 +1,215 @@
-// `signet demo` (what `npm start` runs): a short tour of the foundation in a fresh home — init, objects,
-// hashing, the log's checkpoint and proofs, export, verification — and what a tampered byte does.
-import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// `signet demo` (what `npm start` runs): the seed's story on the embedded default, in a fresh home.
+// A credit-risk scorecard is trained in process on seeded synthetic data, registered against the
+// incumbent, proposed with a request, reviewed, approved by a named approver, sealed, gated and
+// deployed; a copy with one changed byte is refused; the event is replayed byte for byte and verified.
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 
+import { bindIdentity, grantRole } from '../app/authority.js';
+import { approve } from '../app/decide.js';
+import { gate } from '../app/gate.js';
 import { hashArtefact } from '../app/hash-artefact.js';
 import { initHome } from '../app/init.js';
 import { exportLog, proveInclusion } from '../app/log.js';
-import { putFile, verifyObjects } from '../app/objects.js';
+import { propose } from '../app/promote.js';
+import { registerDataset, registerModel } from '../app/register.js';
+import { replay } from '../app/replay.js';
+import { createUserKey, loadUserSigner } from '../app/user-keys.js';
 import { verifyHome } from '../app/verify.js';
+import { buildCreditScenario, type ModelBundle } from '../demo/scenario.js';
+import { InputError } from '../errors.js';
+import { publicKeyFromPem } from '../signing/keys.js';
 import { verifyExport } from '../verify/verify-export.js';
-import { digestHex } from '../signing/digest.js';
-import { verifyInclusion } from '../ledger/merkle.js';
 import type { Output } from './output.js';
+
+const ADMIN = 'admin@bank.example';
+const REQUESTER = 'priya.ml@bank.example';
+const APPROVER = 'morgan.risk@bank.example';
+const CONTEXT = 'retail-credit/uk';
+const SEED = 20261127;
 
 export function registerDemoCommand(program: Command, out: Output): void {
   program
     .command('demo')
-    .description('A short tour in a fresh temporary home (what `npm start` runs); prints what to run next')
-    .option('--home <dir>', 'create the demo home here instead of a temporary folder (must not exist)')
-    .action(async (opts: { home?: string }) => {
-      await runDemo(out, opts.home);
+    .description(
+      'The main job, in a fresh home: a credit-risk model trained here is registered, proposed, reviewed,\n' +
+        'approved, sealed, gated and replayed (what `npm start` runs). Prints what to run next.',
+    )
+    .option('--dir <dir>', 'put the demo here (a new or empty folder) instead of a temporary folder')
+    .action(async (opts: { dir?: string }) => {
+      await runDemo(out, opts.dir);
     });
 }
 
-async function runDemo(out: Output, homeOption?: string): Promise<void> {
-  const say = (text: string): void => out.stdout(text + '\n');
+async function runDemo(out: Output, dirOption?: string): Promise<void> {
+  const started = performance.now();
+  const say = (text = ''): void => out.stdout(text + '\n');
   const step = (title: string): void => say(`\n== ${title}`);
-  const base = await mkdtemp(path.join(tmpdir(), 'signet-demo-'));
-  const dir = path.resolve(homeOption ?? path.join(base, 'home'));
+  const base = dirOption ? path.resolve(dirOption) : await mkdtemp(path.join(tmpdir(), 'signet-demo-'));
+  await mkdir(base, { recursive: true });
+  const homeDir = path.join(base, 'home');
+  const files = path.join(base, 'files');
+  // People's keys for the demo stay in the demo folder, never in the user's own config folder.
+  const env = { ...process.env, SIGNET_KEYS_DIR: path.join(base, 'keys'), SIGNET_HOME: homeDir };
+  await mkdir(files, { recursive: true });
 
-  step('1. A new home: a log key and the genesis entry (signet init)');
-  const { home, genesis } = await initHome(dir);
+  step('1. A credit-risk scorecard, trained here on seeded synthetic applications');
+  const scenario = buildCreditScenario({ seed: SEED });
+  const proposal = scenario.proposals.candidate;
+  const { candidate, challenger: incumbent, evaluation } = proposal;
+  say(`incumbent  ${incumbent.name} ${incumbent.version} (${incumbent.trainingLabel})`);
+  say(`candidate  ${candidate.name} ${candidate.version} (${candidate.trainingLabel})`);
+  say(
+    `evaluation ${evaluation.rows} held-out applications, default rate ${(evaluation.defaultRate * 100).toFixed(1)}%`,
+  );
+  for (const metric of ['auc', 'gini', 'ks'] as const) {
+    say(
+      `  ${metric.padEnd(5)} candidate ${proposal.metrics.candidate[metric].toFixed(4)}  incumbent ${proposal.metrics.challenger[metric].toFixed(4)}`,
+    );
+  }
+
+  step('2. A new home: the log key, the genesis entry, the people and their roles');
+  const keys: Record<string, string> = {};
+  for (const id of [ADMIN, REQUESTER, APPROVER]) keys[id] = (await createUserKey(id, env)).publicKeyFile;
+  const admin = { identity: ADMIN, signer: await loadUserSigner(ADMIN, env) };
+  const { home, genesis } = await initHome(homeDir, {
+    admin: { identity: ADMIN, publicKey: publicKeyFromPem(await readFile(keys[ADMIN]!, 'utf8')) },
+  });
   try {
-    say(`home     ${dir}`);
-    say(`origin   ${home.config.origin}`);
-    say(`genesis  entry 0 ${genesis.id} at ${genesis.time}`);
-    say('         the discipline starts now and applies forward only');
+    say(`home ${homeDir}; genesis ${genesis.id}: the discipline starts at ${genesis.time}`);
+    for (const id of [REQUESTER, APPROVER]) {
+      await bindIdentity(home, id, publicKeyFromPem(await readFile(keys[id]!, 'utf8')), admin);
+    }
+    await grantRole(home, { identity: APPROVER, role: 'approver', model: candidate.name }, admin);
+    say(
+      `${ADMIN} bound ${REQUESTER} and ${APPROVER} to their keys and granted ${APPROVER} the approver role`,
+    );
 
-    step('2. Hashing a model folder (signet hash): a manifest of sorted paths, sizes and SHA-256s');
-    const model = path.join(base, 'credit-scorecard');
-    await mkdir(path.join(model, 'weights'), { recursive: true });
+    step('3. Register the incumbent, the candidate and the evaluation dataset (objects, not events)');
+    const incumbentDir = await writeModel(files, incumbent);
+    const candidateDir = await writeModel(files, candidate);
+    const evalFile = path.join(files, 'evaluation.csv');
+    await writeFile(evalFile, evaluation.csv);
+    const incumbentReg = await registerModel(home, incumbentDir, modelOptions(incumbent, incumbentDir));
+    const candidateReg = await registerModel(home, candidateDir, modelOptions(candidate, candidateDir));
+    const datasetReg = await registerDataset(home, evalFile, { label: evaluation.label });
+    say(`incumbent  ${incumbentReg.record.digest}  (predates the genesis: no event, legacy evidence only)`);
+    say(`candidate  ${candidateReg.record.digest}`);
+    say(`dataset    ${datasetReg.record.digest}  ${datasetReg.record.rows ?? '?'} rows`);
+
+    step('4. Propose: metrics, SHAP values, the explanation chart and the request, frozen as a draft');
+    const metricsFile = path.join(files, 'metrics.json');
     await writeFile(
-      path.join(model, 'weights', 'coefficients.json'),
-      JSON.stringify({ intercept: -2.1, income: 0.8 }),
+      metricsFile,
+      JSON.stringify({ ...proposal.metrics, dataset: datasetReg.record.digest }, null, 2) + '\n',
     );
-    await writeFile(path.join(model, 'model-card.md'), '# Credit scorecard\nLogistic regression.\n');
-    const hashed = await hashArtefact(model);
-    if (hashed.manifest) await home.objects.put(hashed.manifest);
-    say(`${hashed.digest}  ${model}  (${hashed.fileCount} files, manifest stored as an object)`);
+    const shapFile = path.join(files, 'shap-values.json');
+    await writeFile(shapFile, proposal.shapJson);
+    const chartFile = path.join(files, 'shap-summary.svg');
+    await writeFile(chartFile, proposal.chartSvg);
+    const requestFile = path.join(files, 'request.md');
+    await writeFile(requestFile, proposal.requestMarkdown);
+    const requester = { identity: REQUESTER, signer: await loadUserSigner(REQUESTER, env) };
+    const draft = await propose(home, {
+      model: candidateReg.record.digest,
+      challenger: incumbentReg.record.digest,
+      dataset: datasetReg.record.digest,
+      metricsFile,
+      explanationFiles: [chartFile, shapFile],
+      requestFile,
+      context: CONTEXT,
+      as: requester,
+    });
+    const reviewFile = path.join(base, 'review.html');
+    await writeFile(reviewFile, await home.objects.get(draft.view));
+    say(`draft ${draft.draft} by ${REQUESTER}`);
+    say(`review document (the approver's screen) ${draft.view}`);
+    say(`  written to ${reviewFile}`);
 
-    step('3. Write-once objects (signet object put / get / verify)');
-    const report = path.join(base, 'challenger-report.html');
-    await writeFile(report, '<h1>Challenger comparison</h1><p>AUC 0.781 vs 0.774</p>\n');
-    const put = await putFile(home.objects, report);
-    say(`put  ${put.digest}  (${put.size} bytes)`);
-    const again = await putFile(home.objects, report);
-    say(`put again: ${again.created ? 'stored' : 'already stored, a no-op'}`);
+    step('5. Approve: the approver signs the statement that names the view digest; the event is sealed');
+    const approved = await approve(home, draft.draft, {
+      identity: APPROVER,
+      signer: await loadUserSigner(APPROVER, env),
+    });
+    if (!approved.sealed) throw new InputError('INVALID_ARGUMENT', 'the demo promotion was not sealed');
+    say(`${APPROVER} approved; sealed as entry ${approved.sealed.index} ${approved.sealed.id}`);
 
-    step('4. The log: a signed checkpoint and an inclusion proof (signet log checkpoint / prove)');
-    const checkpoint = await home.ledger.checkpoint();
-    say(Buffer.from(checkpoint.note).toString('utf8').trimEnd());
-    const proof = await proveInclusion(home, 0);
-    verifyInclusion(
-      Buffer.from(proof.leafHash, 'hex'),
-      proof.index,
-      proof.size,
-      proof.hashes.map((h) => Buffer.from(h, 'hex')),
-      Buffer.from(proof.rootHash, 'hex'),
+    step('6. Gate the deployment');
+    const allowed = await gate(home, candidateReg.record.digest, CONTEXT);
+    say(
+      `${allowed.allow ? 'allow' : 'deny'}: candidate in ${CONTEXT} (deployment entry ${allowed.deploymentIndex})`,
     );
-    say(`inclusion of entry 0 in size ${proof.size}: verified (${proof.hashes.length} hashes)`);
+    const tampered = path.join(files, 'credit-scorecard-tampered');
+    await cp(candidateDir, tampered, { recursive: true });
+    const weights = path.join(tampered, 'model.json');
+    const bytes = await readFile(weights);
+    bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 0x01;
+    await writeFile(weights, bytes);
+    const denied = await gate(home, (await hashArtefact(tampered)).digest, CONTEXT);
+    say(
+      `${denied.allow ? 'allow' : 'deny'}: the same model with one changed byte — ${denied.reasons[0]?.message ?? ''}`,
+    );
+    const legacy = await gate(home, incumbentReg.record.digest, CONTEXT);
+    say(`${legacy.allow ? 'allow' : 'deny'}: the incumbent — ${legacy.reasons[0]?.message ?? ''}`);
 
-    step('5. Verification (signet verify) and an export any RFC 9162 tool can check');
+    step('7. Replay and verify, as an auditor would');
+    const replayDir = path.join(base, 'replay');
+    const replayed = await replay(home, approved.sealed.id, replayDir);
+    const replayedView = createHash('sha256')
+      .update(await readFile(path.join(replayDir, 'review.html')))
+      .digest('hex');
+    say(
+      `replay: ${replayed.identical && replayed.reasons.length === 0 ? 'identical' : 'MISMATCH'}; ${replayDir}/review.html hashes to sha256:${replayedView}`,
+    );
     const verified = await verifyHome(home);
     say(
       `verify: ok, ${verified.size} entries, root matches the signed checkpoint, ${verified.objectsChecked} objects intact`,
     );
+    const proof = await proveInclusion(home, approved.sealed.index);
+    say(`inclusion of the promotion in the tree of size ${proof.size}: ${proof.hashes.length} hashes`);
     const exportDir = path.join(base, 'export');
     await exportLog(home, exportDir);
     const standalone = await verifyExport(exportDir);
-    say(`export: ${exportDir} (standalone verifier: ok, ${standalone.size} entries)`);
+    say(`export: ${exportDir} verified offline (${standalone.size} entries)`);
 
-    step('6. A tampered byte is caught');
-    const stored = path.join(
-      dir,
-      'objects',
-      'sha256',
-      digestHex(put.digest).slice(0, 2),
-      digestHex(put.digest).slice(2),
-    );
-    const bytes = await readFile(stored);
-    await chmod(stored, 0o644);
-    bytes[10] = bytes[10]! ^ 0x01;
-    await writeFile(stored, bytes);
-    const objects = await verifyObjects(home.objects);
-    for (const problem of objects.problems) say(`object verify: BAD ${problem.digest} [${problem.code}]`);
-    await writeFile(stored, await readFile(report));
-    await chmod(stored, 0o444);
-    say('(restored the original bytes)');
+    step('Next, try');
+    say(`export SIGNET_HOME=${homeDir} SIGNET_KEYS_DIR=${env.SIGNET_KEYS_DIR}`);
+    say(`npx --no-install signet show ${approved.sealed.index}`);
+    say(`npx --no-install signet replay ${approved.sealed.index} -o ./replay`);
+    say(`npx --no-install signet gate --model ${candidateDir} --context ${CONTEXT}`);
+    say('npx --no-install signet verify');
+    say(`open ${reviewFile}`);
+    say(`(finished in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
   } finally {
     await home.close();
   }
+}
 
-  step('Next, try');
-  say(`export SIGNET_HOME=${dir}`);
-  say('npx --no-install signet log checkpoint');
-  say('npx --no-install signet log entry 0 --json');
-  say('npx --no-install signet log prove inclusion 0 --json');
-  say('npx --no-install signet verify');
-  say(`npx --no-install signet verify --export ${path.join(base, 'export')}`);
-  say(`npx --no-install signet hash ${path.join(base, 'credit-scorecard')}`);
+async function writeModel(dir: string, bundle: ModelBundle): Promise<string> {
+  const modelDir = path.join(dir, `${bundle.name}-${bundle.version}`);
+  await mkdir(modelDir, { recursive: true });
+  await writeFile(path.join(modelDir, 'model.json'), bundle.modelJson);
+  await writeFile(path.join(modelDir, 'model-card.md'), bundle.modelCard);
+  await writeFile(
+    path.join(dir, `${bundle.name}-${bundle.version}.hyperparameters.json`),
+    bundle.hyperparametersJson,
+  );
+  await writeFile(
+    path.join(dir, `${bundle.name}-${bundle.version}.input-contract.json`),
+    bundle.inputContractJson,
+  );
+  return modelDir;
+}
+
+function modelOptions(bundle: ModelBundle, modelDir: string) {
+  return {
+    name: bundle.name,
+    class: bundle.class,
+    family: bundle.family,
+    hyperparametersFile: `${modelDir}.hyperparameters.json`,
+    inputContractFile: `${modelDir}.input-contract.json`,
+  };
 }
