@@ -148,7 +148,7 @@ export function trainLogistic(rows: readonly FeatureRow[], options: TrainOptions
     name: options.name,
     version: options.version,
     target,
-    hyperparameters: { ...hyperparameters },
+    hyperparameters: copyHyperparameters(hyperparameters),
     inputContract: inputs.map((input) => ({ name: input.name, type: input.type })),
     intercept: round(beta[0] ?? 0),
     features,
@@ -224,10 +224,9 @@ export function serializeModel(model: LogisticModel): string {
 export function parseModel(text: string | Uint8Array): LogisticModel {
   const bytes = typeof text === 'string' ? new TextEncoder().encode(text) : text;
   const value = parseJson(bytes, 'model');
-  const model = value as LogisticModel;
   const problem = describeModelProblem(value);
   if (problem !== undefined) throw new InputError('INVALID_JSON', `model: ${problem}`);
-  return model;
+  return value as LogisticModel;
 }
 
 /** The hyperparameters as canonical JSON. */
@@ -334,11 +333,13 @@ function fitEncoding(rows: readonly FeatureRow[], inputs: readonly InputField[])
   let width = 0;
   const features = inputs.map((input) => {
     if (input.type === 'number') {
+      const values = Float64Array.from(rows, (row, i) => readNumber(row[input.name], input.name, i));
       let sum = 0;
-      rows.forEach((row, i) => (sum += readNumber(row[input.name], input.name, i)));
+      for (const value of values) sum += value;
       const mean = sum / n;
+      // Two passes: the population standard deviation without the cancellation of E[x²] − E[x]².
       let squares = 0;
-      for (const row of rows) squares += ((row[input.name] as number) - mean) ** 2;
+      for (const value of values) squares += (value - mean) ** 2;
       const std = Math.sqrt(squares / n);
       width += 1;
       // A constant column carries no information; std 1 keeps it finite (its coefficient goes to 0).
@@ -584,6 +585,14 @@ function checkHyperparameters(hp: LogisticHyperparameters): void {
       details: { problems },
     });
   }
+}
+
+// Only the known keys: an extra property on the caller's object must not leak into the sealed model.
+function copyHyperparameters(hp: LogisticHyperparameters): LogisticHyperparameters {
+  const { solver, l2, maxIterations, tolerance, learningRate } = hp;
+  return learningRate === undefined
+    ? { solver, l2, maxIterations, tolerance }
+    : { solver, l2, maxIterations, tolerance, learningRate };
 }
 
 function checkInputs(inputs: readonly InputField[], target: string): void {

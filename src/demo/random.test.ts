@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createRandom, deriveSeed, xoshiro128StarStar } from './random.js';
+import { createRandom, deriveSeed, mix32, xoshiro128StarStar } from './random.js';
 
 describe('xoshiro128**', () => {
   it('matches the reference output for the state [1, 2, 3, 4] (rand_xoshiro test vector)', () => {
@@ -82,5 +82,14 @@ describe('deriveSeed', () => {
     expect(deriveSeed(7, 'vintage/latest')).not.toBe(a);
     expect(deriveSeed(8, 'vintage/recent')).not.toBe(a);
     expect(deriveSeed(7 + 2 ** 32, 'vintage/recent')).not.toBe(a);
+  });
+});
+
+describe('mix32', () => {
+  it('is the murmur3 finaliser: 0 stays 0, neighbours scatter, distinct inputs stay distinct', () => {
+    expect(mix32(0)).toBe(0);
+    const outputs = new Set(Array.from({ length: 10_000 }, (_, i) => mix32(0xdeadbeef ^ i)));
+    expect(outputs.size).toBe(10_000);
+    expect(Math.abs(mix32(1) - mix32(2))).toBeGreaterThan(2 ** 16);
   });
 });
