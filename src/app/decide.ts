@@ -80,8 +80,17 @@ export async function submitApproval(home: Home, id: string, approval: Approval)
   assertOpen(draft);
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
-  if (!isRecord(approval) || !isRecord(approval.statementBody) || !isRecord(approval.identity)) {
-    throw new InputError('INVALID_JSON', 'the approval is not a signed approval object');
+  if (
+    !isRecord(approval) ||
+    !isRecord(approval.statementBody) ||
+    !isRecord(approval.identity) ||
+    !isRecord(approval.signature) ||
+    typeof approval.identity.subject !== 'string'
+  ) {
+    throw new InputError(
+      'INVALID_JSON',
+      'the approval is not a signed approval object (statementBody, identity, signature)',
+    );
   }
   verifyApproval(approval, factsOf(draft, inputs), {
     authority,

@@ -35,6 +35,13 @@ import {
 } from './register.js';
 
 const CONTEXT_PATTERN = /^[a-z0-9][a-z0-9._:/-]{0,127}$/;
+const CONTEXT_RULE = 'must be 1–128 lowercase letters, digits and . _ : / - (e.g. retail-credit/uk)';
+
+export function assertContext(context: string): void {
+  if (!CONTEXT_PATTERN.test(context)) {
+    throw new InputError('INVALID_ARGUMENT', `--context ${JSON.stringify(context)} ${CONTEXT_RULE}`);
+  }
+}
 
 /** Before a materiality policy is in force, every promotion needs one approval by an approver. */
 export const DEFAULT_ROUTE: RouteRef = {
@@ -74,7 +81,7 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
   const problem = (source: string, message: string): void =>
     void problems.push({ source, path: '', message });
   if (!CONTEXT_PATTERN.test(options.context)) {
-    problem('--context', 'must be 1–128 lowercase letters, digits and . _ : / - (e.g. retail-credit/uk)');
+    problem('--context', CONTEXT_RULE);
   }
   const model = await findRegistered<ModelRegistration>(home, 'model', options.model, '--model', problem);
   const dataset = await findRegistered<DatasetRegistration>(

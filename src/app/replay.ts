@@ -21,6 +21,8 @@ export interface ReplayResult {
   readonly entry: Digest;
   readonly view: Digest;
   readonly identical: boolean;
+  /** Whether the review document could be rendered again at all (objects missing or corrupt: no). */
+  readonly rendered: boolean;
   /** The first differing byte offset, when the re-rendered document differs. */
   readonly firstDifference?: number;
   readonly reasons: readonly Reason[];
@@ -55,6 +57,7 @@ export async function replay(home: Home, ref: number | Digest, outDir?: string):
   }
 
   let identical = false;
+  let rendered = false;
   let firstDifference: number | undefined;
   try {
     const inputs = parseJson(await home.objects.get(promotion.request.inputs), 'draft inputs');
@@ -63,6 +66,7 @@ export async function replay(home: Home, ref: number | Digest, outDir?: string):
     const draft = inputs as unknown as DraftInputs;
     assertSealedMatchesInputs(draft, promotion, reasons);
     const rerendered = await renderView(home, draft);
+    rendered = true;
     if (stored) {
       firstDifference = firstDifferingByte(stored, rerendered);
       identical = firstDifference === undefined;
@@ -101,6 +105,7 @@ export async function replay(home: Home, ref: number | Digest, outDir?: string):
     entry: entry.id,
     view: promotion.view.digest,
     identical,
+    rendered,
     ...(firstDifference !== undefined ? { firstDifference } : {}),
     reasons,
     written,

@@ -5,7 +5,7 @@ import { approve, reject, revokePromotion, submitApproval } from '../app/decide.
 import { gate } from '../app/gate.js';
 import { hashArtefact } from '../app/hash-artefact.js';
 import { parseEntryRef } from '../app/log.js';
-import { propose } from '../app/promote.js';
+import { assertContext, propose } from '../app/promote.js';
 import { registerDataset, registerModel } from '../app/register.js';
 import { loadPromotionEntry, replay } from '../app/replay.js';
 import { loadUserSigner } from '../app/user-keys.js';
@@ -216,6 +216,7 @@ export function registerPromotionCommands(program: Command, out: Output): void {
     .option('--json', 'print the decision as JSON')
     .action(async (opts: { model: string; context: string; json?: boolean }) => {
       out.json = Boolean(opts.json);
+      assertContext(opts.context);
       const digest: Digest = isDigest(opts.model) ? opts.model : (await hashArtefact(opts.model)).digest;
       const result = await withHome((home) => gate(home, digest, opts.context));
       if (!result.allow) out.exitCode = EXIT_NO;
@@ -302,7 +303,9 @@ export function registerPromotionCommands(program: Command, out: Output): void {
       out.stdout(
         (result.identical
           ? `identical: the review document re-renders to ${result.view}\n`
-          : `DIFFERENT: first differing byte ${result.firstDifference ?? '?'}\n`) +
+          : result.rendered
+            ? `DIFFERENT: the re-rendered review document differs from the stored one at byte ${result.firstDifference ?? '?'}\n`
+            : 'NOT REPLAYED: the review document could not be rendered again from the sealed inputs\n') +
           result.reasons.map((r) => `  - [${r.code}] ${r.message}\n`).join('') +
           (opts.output !== undefined ? `wrote ${result.written.length} files to ${opts.output}\n` : ''),
       );

@@ -57,7 +57,28 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
     serializeApprovalStatement(statement),
     `the approval of ${statement.identity}`,
   );
-  authorise(statement, approval.signature.keyId, context);
+  const { key, grant } = authorise(statement, approval.signature.keyId, context);
+  // The signature covers the statement only: every claim beside it must be what the log says.
+  const claims: string[] = [];
+  if (approval.grant !== grant.entry)
+    claims.push(`grant ${String(approval.grant)} (the log's is ${grant.entry})`);
+  if (approval.key !== key.entry)
+    claims.push(`key entry ${String(approval.key)} (the log's is ${key.entry})`);
+  if (!Array.isArray(approval.roles) || approval.roles.length !== 1 || approval.roles[0] !== grant.role) {
+    claims.push(`roles ${JSON.stringify(approval.roles)} (the log's are ["${grant.role}"])`);
+  }
+  if (approval.identity.issuer !== context.authority.issuer) {
+    claims.push(
+      `issuer ${JSON.stringify(approval.identity.issuer)} (the log's is ${JSON.stringify(context.authority.issuer)})`,
+    );
+  }
+  if (approval.identity.name !== undefined) claims.push('a display name the log did not bind');
+  if (claims.length > 0) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the approval of ${statement.identity} claims ${claims.join('; ')}`,
+    );
+  }
 }
 
 function authorise(statement: ApprovalStatement, keyId: string, context: ApprovalContext) {

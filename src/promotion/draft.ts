@@ -6,6 +6,7 @@ import { decodeBase64Strict, encodeBase64 } from '../signing/base64.js';
 import { canonicalize } from '../signing/canonical-json.js';
 import { digestOfBytes, type Digest } from '../signing/digest.js';
 import { keyIdOf, verifySignature, type Signer } from '../signing/keys.js';
+import { isRecord } from '../ledger/entry.js';
 import type {
   ApprovalStatement,
   ChallengerRef,
@@ -58,9 +59,13 @@ export function signEd25519(message: Uint8Array, signer: Signer): Ed25519Signatu
 
 /** Checks an Ed25519 signature record (attacker-controlled) over `message`; returns the raw key. */
 export function verifyEd25519(record: Ed25519Signature, message: Uint8Array, what: string): Uint8Array {
-  const publicKey = decodeBase64Strict(record.publicKey);
-  const signature = decodeBase64Strict(record.signature);
-  if (record.scheme !== 'ed25519' || !publicKey || publicKey.length !== 32 || !signature) {
+  // Attacker-controlled: the record may be missing or have fields of any type.
+  const fields: Record<string, unknown> = isRecord(record) ? record : {};
+  const publicKey =
+    typeof fields['publicKey'] === 'string' ? decodeBase64Strict(fields['publicKey']) : undefined;
+  const signature =
+    typeof fields['signature'] === 'string' ? decodeBase64Strict(fields['signature']) : undefined;
+  if (fields['scheme'] !== 'ed25519' || !publicKey || publicKey.length !== 32 || !signature) {
     throw new VerificationError('BAD_SIGNATURE', `${what}: not a well-formed Ed25519 signature`);
   }
   if (keyIdOf(publicKey) !== record.keyId) {
