@@ -3,6 +3,8 @@
 import { InputError, SignetError, VerificationError } from '../errors.js';
 import { AUTHORITY_KINDS, AuthorityState } from '../authority/state.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
+import { promotionReasons } from '../gate/verify-promotion.js';
+import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import { referencedObjects } from '../ledger/references.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
 import type { Digest } from '../signing/digest.js';
@@ -34,6 +36,17 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
   for await (const stored of home.ledger.entries(0)) {
     const entry = verifier.add(stored.envelope, stored.id);
     if ((AUTHORITY_KINDS as readonly string[]).includes(entry.kind)) authority.apply(entry);
+    if (entry.kind === PROMOTION_KIND) {
+      // Every sealed promotion's request, approvals and authority, judged at its own position.
+      const reasons = promotionReasons(entry, readPromotion(entry.statement.predicate), authority);
+      if (reasons.length > 0) {
+        throw new VerificationError(
+          reasons[0]!.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',
+          `entry ${entry.index} (model-promotion ${entry.id}): ${reasons.map((r) => r.message).join('; ')}`,
+          { details: { index: entry.index, id: entry.id, reasons } },
+        );
+      }
+    }
     for (const digest of referencedObjects(entry)) {
       if (checked.has(digest)) continue;
       await checkObject(home, digest, `entry ${entry.index} (${entry.id})`);
