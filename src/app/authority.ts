@@ -4,7 +4,7 @@ import { signAction, assertIdentityId } from '../authority/actor.js';
 import { ADMIN_ROLE, AUTHORITY_KINDS, AuthorityState } from '../authority/state.js';
 import { InputError } from '../errors.js';
 import { openEntry, predicateTypeOf, subjectOf, type Predicate, type SealedEntry } from '../ledger/entry.js';
-import { digestOfBytes } from '../signing/digest.js';
+import { digestOfBytes, type Digest } from '../signing/digest.js';
 import { keyIdOf, type Signer } from '../signing/keys.js';
 import type { Home } from './home.js';
 
@@ -19,7 +19,8 @@ export async function loadAuthority(home: Home): Promise<AuthorityState> {
 
 /**
  * Signs `predicate` as `signer` (acting for `identity`), checks that they may do it now, and appends it.
- * The app checks first so that a refusal is a clear error and nothing is appended.
+ * The app checks first so that a refusal is a clear error and nothing is appended. The subject is
+ * `subjectName` with `subjectDigest`, by default the SHA-256 of the name.
  */
 export async function appendAdminAction(
   home: Home,
@@ -28,6 +29,7 @@ export async function appendAdminAction(
   predicate: Predicate,
   identity: string,
   signer: Signer,
+  subjectDigest?: Digest,
 ): Promise<SealedEntry> {
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
@@ -37,7 +39,7 @@ export async function appendAdminAction(
   });
   const signed = signAction(kind, predicate, identity, size, signer);
   return home.ledger.append({
-    subject: [subjectOf(subjectName, digestOfBytes(new TextEncoder().encode(subjectName)))],
+    subject: [subjectOf(subjectName, subjectDigest ?? digestOfBytes(new TextEncoder().encode(subjectName)))],
     predicateType: predicateTypeOf(kind),
     predicate: signed,
   });

@@ -17,9 +17,10 @@ import { parseJson } from '../signing/canonical-json.js';
 import type { Digest } from '../signing/digest.js';
 import { isRecord } from '../ledger/entry.js';
 import type { DraftRow } from '../store/drafts.js';
-import { requiredApprovals } from '../gate/verify-promotion.js';
+import type { ApprovalRequirement } from '../gate/verify-promotion.js';
 import { loadAuthority } from './authority.js';
 import type { Home } from './home.js';
+import { requirementOfSealedRoute } from './policy.js';
 import { identityRef, type Actor } from './promote.js';
 
 export async function openDraft(home: Home, id: string): Promise<{ draft: DraftRow; inputs: DraftInputs }> {
@@ -54,8 +55,11 @@ function assertOpen(draft: DraftRow): void {
 export interface ApproveResult {
   readonly approval: Approval;
   readonly sealed?: SealedEntry;
+  /** Distinct people whose approvals of the current view verify. */
   readonly valid: number;
   readonly required: number;
+  /** What the draft's route needs (from the policy it was routed by). */
+  readonly requirement: ApprovalRequirement;
 }
 
 /** Signs the approval statement for the draft's current view as `as`, records it, and seals if enough. */
@@ -64,11 +68,13 @@ export async function approve(home: Home, id: string, as: Actor): Promise<Approv
   assertOpen(draft);
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
+  const requirement = await requirementOfSealedRoute(home, inputs.route, inputs.model.name);
   const statement = createApprovalStatement('approve', factsOf(draft, inputs), as.identity, size);
   const approval = createApproval(statement, as.signer, identityRef(home, as.identity), {
     authority,
     modelName: inputs.model.name,
     requester: draft.requester,
+    roles: requirement.roles,
     position: { size, time: new Date().toISOString() },
   });
   return submitApproval(home, id, approval);
@@ -92,10 +98,12 @@ export async function submitApproval(home: Home, id: string, approval: Approval)
       'the approval is not a signed approval object (statementBody, identity, signature)',
     );
   }
+  const requirement = await requirementOfSealedRoute(home, inputs.route, inputs.model.name);
   verifyApproval(approval, factsOf(draft, inputs), {
     authority,
     modelName: inputs.model.name,
     requester: draft.requester,
+    roles: requirement.roles,
     position: { size, time: new Date().toISOString() },
   });
   await home.drafts.putApproval({
@@ -111,7 +119,10 @@ async function trySeal(home: Home, id: string, latest: Approval): Promise<Approv
   const { draft, inputs } = await openDraft(home, id);
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
+  // What the route needs comes from the policy it was routed by, whatever policy is in force now.
+  const requirement = await requirementOfSealedRoute(home, inputs.route, inputs.model.name);
   const valid: Approval[] = [];
+  const people = new Set<string>();
   for (const stored of await home.drafts.listApprovals(id)) {
     // Approvals of an older view no longer count; each is re-checked at the position it would be sealed at.
     if (stored.view !== draft.view) continue;
@@ -121,8 +132,12 @@ async function trySeal(home: Home, id: string, latest: Approval): Promise<Approv
         authority,
         modelName: inputs.model.name,
         requester: draft.requester,
+        roles: requirement.roles,
         position: { size, time: new Date().toISOString() },
       });
+      // One person counts once, however many approvals of theirs are stored.
+      if (people.has(approval.identity.subject)) continue;
+      people.add(approval.identity.subject);
       valid.push(approval);
     } catch {
       // An approval that no longer verifies (a revoked role, say) simply does not count.
@@ -132,9 +147,9 @@ async function trySeal(home: Home, id: string, latest: Approval): Promise<Approv
     await home.objects.get(draft.requestSignature),
     'request signature',
   ) as Ed25519Signature;
-  const required = requiredApprovals(inputs.route);
-  if (new Set(valid.map((a) => a.identity.subject)).size < required) {
-    return { approval: latest, valid: valid.length, required };
+  const required = requirement.quorum;
+  if (people.size < required) {
+    return { approval: latest, valid: people.size, required, requirement };
   }
   const sealed = await home.ledger.append(
     buildPromotion({
@@ -146,7 +161,7 @@ async function trySeal(home: Home, id: string, latest: Approval): Promise<Approv
     }),
   );
   await home.drafts.closeDraft(id, 'sealed', sealed.id);
-  return { approval: latest, sealed, valid: valid.length, required };
+  return { approval: latest, sealed, valid: people.size, required, requirement };
 }
 
 /** Appends a rejection entry: rejections are records too. */
@@ -156,9 +171,11 @@ export async function reject(home: Home, id: string, as: Actor, reason: string):
   assertOpen(draft);
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
-  authority.authorise(
+  // Whoever may approve the draft's route may reject it.
+  const requirement = await requirementOfSealedRoute(home, inputs.route, inputs.model.name);
+  authority.authoriseAny(
     { identity: as.identity, keyId: as.signer.keyId, ledgerSize: size },
-    APPROVER_ROLE,
+    requirement.roles,
     inputs.model.name,
     {
       size,
@@ -205,8 +222,16 @@ export async function revokePromotion(
   const size = await home.ledger.size();
   const actor = { identity: as.identity, keyId: as.signer.keyId, ledgerSize: size };
   const position = { size, time: new Date().toISOString() };
+  // An approver, anyone who may approve the promotion's route (its on-call role or committee), or an admin.
+  let roles: string[] = [APPROVER_ROLE];
   try {
-    authority.authorise(actor, APPROVER_ROLE, promotion.model.name, position);
+    const requirement = await requirementOfSealedRoute(home, promotion.route, promotion.model.name);
+    roles = [...new Set([APPROVER_ROLE, ...requirement.roles])];
+  } catch {
+    // The sealed policy cannot be read: approvers and admins may still withdraw the promotion.
+  }
+  try {
+    authority.authoriseAny(actor, roles, promotion.model.name, position);
   } catch (error) {
     if (!(error instanceof AuthorityError) || error.code !== 'NOT_AUTHORISED') throw error;
     authority.authorise(actor, ADMIN_ROLE, undefined, position);

@@ -10,7 +10,9 @@ import type { PromotionPredicate } from '../promotion/types.js';
 import { SignetError } from '../errors.js';
 import type { Digest } from '../signing/digest.js';
 import type { AuthorityState } from '../authority/state.js';
+import type { Policy } from '../policy/index.js';
 import { loadAuthority } from './authority.js';
+import { readPolicyObject } from './policy.js';
 import { findRevocation } from './decide.js';
 import type { Home } from './home.js';
 
@@ -47,7 +49,15 @@ export async function checkPromotion(
   } catch (error) {
     reasons.push(reasonOf(error, 'inclusion under the signed checkpoint'));
   }
-  reasons.push(...promotionReasons(entry, promotion, authority));
+  let policy: Policy | undefined;
+  if (promotion.route.policy !== undefined) {
+    try {
+      policy = await readPolicyObject(home, promotion.route.policy);
+    } catch (error) {
+      reasons.push(reasonOf(error, `the sealed policy ${promotion.route.policy}`));
+    }
+  }
+  reasons.push(...promotionReasons(entry, promotion, authority, policy));
   const revocation = await findRevocation(home, entry.id);
   if (revocation)
     reasons.push({ code: 'REVOKED', message: `the promotion was revoked by entry ${revocation}` });

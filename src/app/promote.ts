@@ -23,8 +23,15 @@ import { RENDERER_VERSION, renderReview } from '../review/index.js';
 import { canonicalize } from '../signing/canonical-json.js';
 import { isDigest, type Digest } from '../signing/digest.js';
 import type { Signer } from '../signing/keys.js';
+import {
+  APPROVER_REQUIREMENT,
+  requirementOfRoute,
+  type ApprovalRequirement,
+} from '../gate/verify-promotion.js';
 import { loadAuthority } from './authority.js';
 import type { Home } from './home.js';
+import { findPolicyInForce } from './policy.js';
+import { routeCandidate } from './route.js';
 import {
   DATASET_REGISTRATION_TYPE,
   MODEL_REGISTRATION_TYPE,
@@ -34,8 +41,8 @@ import {
   type ModelRegistration,
 } from './register.js';
 
-const CONTEXT_PATTERN = /^[a-z0-9][a-z0-9._:/-]{0,127}$/;
-const CONTEXT_RULE = 'must be 1–128 lowercase letters, digits and . _ : / - (e.g. retail-credit/uk)';
+export const CONTEXT_PATTERN = /^[a-z0-9][a-z0-9._:/-]{0,127}$/;
+export const CONTEXT_RULE = 'must be 1–128 lowercase letters, digits and . _ : / - (e.g. retail-credit/uk)';
 
 export function assertContext(context: string): void {
   if (!CONTEXT_PATTERN.test(context)) {
@@ -70,6 +77,9 @@ export interface ProposeResult {
   readonly draft: string;
   readonly view: Digest;
   readonly inputs: Digest;
+  /** The route sealed in the draft, and what it needs from approvers. */
+  readonly route: RouteRef;
+  readonly requirement: ApprovalRequirement;
 }
 
 export function identityRef(home: Home, identity: string): IdentityRef {
@@ -144,6 +154,12 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
     });
   }
   const previous = await findPreviousPromotion(home, model.record.name);
+  // Route by rule (DESIGN invariant 8) when a policy is in force; before the first policy entry, every
+  // promotion takes the default route.
+  const inForce = await findPolicyInForce(home, authority, size);
+  const routed = inForce
+    ? await routeCandidate(home, inForce, model.record, parsed.metrics.candidate, options.context)
+    : undefined;
   const inputs: DraftInputs = {
     type: DRAFT_INPUTS_TYPE,
     draft: id,
@@ -175,7 +191,8 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
       registration: dataset.registration,
     },
     context: options.context,
-    route: DEFAULT_ROUTE,
+    route: routed?.route ?? DEFAULT_ROUTE,
+    ...(routed ? { bandsForNext: routed.decision.bandsForNext } : {}),
     ...(parsed.metrics.higherIsBetter ? { higherIsBetter: parsed.metrics.higherIsBetter } : {}),
     ...(previous ? { previous } : {}),
   };
@@ -197,7 +214,10 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
     createdAt: new Date().toISOString(),
     requestSignature: requestSignatureObject,
   });
-  return { draft: id, view, inputs: inputsDigest };
+  const requirement = inForce
+    ? requirementOfRoute(inputs.route, inputs.model.name, inForce.policy)
+    : APPROVER_REQUIREMENT;
+  return { draft: id, view, inputs: inputsDigest, route: inputs.route, requirement };
 }
 
 /** Renders the review document of a draft from its frozen inputs and the objects they name. */
@@ -226,7 +246,8 @@ function baseName(file: string): string {
   return parts[parts.length - 1] ?? file;
 }
 
-async function findRegistered<T extends ModelRegistration | DatasetRegistration>(
+/** A registered model or dataset by digest; a problem (and undefined) when it is not one. */
+export async function findRegistered<T extends ModelRegistration | DatasetRegistration>(
   home: Home,
   kind: 'model' | 'dataset',
   digest: string,

@@ -129,6 +129,7 @@ function assertSealedMatchesInputs(
     ['dataset', inputs.dataset, promotion.dataset],
     ['context', inputs.context, promotion.context],
     ['route', inputs.route, promotion.route],
+    ['bandsForNext', inputs.bandsForNext ?? null, promotion.bandsForNext ?? null],
   ];
   for (const [field, signed, sealed] of pairs) {
     if (!same(signed, sealed)) {

@@ -1,14 +1,16 @@
 // `signet verify`: the whole home checked as an auditor would — every entry, the tree, the latest
 // checkpoint, an earlier checkpoint if given, and every referenced object.
 import { InputError, SignetError, VerificationError } from '../errors.js';
-import { AUTHORITY_KINDS, AuthorityState } from '../authority/state.js';
+import { AUTHORITY_KINDS, AuthorityState, POLICY_KIND } from '../authority/state.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
 import { promotionReasons } from '../gate/verify-promotion.js';
 import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import { referencedObjects } from '../ledger/references.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
-import type { Digest } from '../signing/digest.js';
+import type { Policy } from '../policy/index.js';
+import { isDigest, type Digest } from '../signing/digest.js';
 import type { Home } from './home.js';
+import { readPolicyObject } from './policy.js';
 
 export interface VerifyOptions {
   /** An earlier checkpoint (signed note bytes) the caller kept: the log must be consistent with it. */
@@ -33,12 +35,25 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
   const checked = new Set<Digest>();
   // Authority entries are checked as they are folded: each signed by a bound admin key, in force.
   const authority = new AuthorityState();
+  const policies = new Map<Digest, Policy>();
   for await (const stored of home.ledger.entries(0)) {
     const entry = verifier.add(stored.envelope, stored.id);
     if ((AUTHORITY_KINDS as readonly string[]).includes(entry.kind)) authority.apply(entry);
+    if (entry.kind === POLICY_KIND) {
+      // The policy document must still read as a valid policy (its presence is checked below too).
+      const policy = entry.statement.predicate['policy'];
+      if (isDigest(policy) && !policies.has(policy)) {
+        policies.set(policy, await readPolicyObject(home, policy));
+      }
+    }
     if (entry.kind === PROMOTION_KIND) {
-      // Every sealed promotion's request, approvals and authority, judged at its own position.
-      const reasons = promotionReasons(entry, readPromotion(entry.statement.predicate), authority);
+      // Every sealed promotion's request, approvals and authority, judged at its own position, against
+      // what the policy its route names required.
+      const promotion = readPromotion(entry.statement.predicate);
+      const named = promotion.route.policy;
+      let policy = named === undefined ? undefined : policies.get(named);
+      if (named !== undefined && policy === undefined) policy = await readPolicyObject(home, named);
+      const reasons = promotionReasons(entry, promotion, authority, policy);
       if (reasons.length > 0) {
         throw new VerificationError(
           reasons[0]!.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',

@@ -1,18 +1,21 @@
-// Who held which key and which role at which ledger position (DESIGN invariant 6). Built by folding the
-// log's genesis, identity-key, role-grant and role-revoke entries in order. Every such entry is itself
-// checked as it is folded: its actor's signature, with a key bound to them before the position they
-// signed at, and their admin role at that position and at the entry's own position. Pure.
+// Who held which key and which role at which ledger position (DESIGN invariant 6), and which
+// materiality policy was in force there. Built by folding the log's genesis, identity-key, role-grant,
+// role-revoke and policy entries in order. Every such entry is itself checked as it is folded: its
+// actor's signature, with a key bound to them before the position they signed at, and their admin role
+// at that position and at the entry's own position. Pure.
 import { AuthorityError, VerificationError } from '../errors.js';
 import { decodeBase64Strict } from '../signing/base64.js';
 import { keyIdOf } from '../signing/keys.js';
 import { isRecord, type OpenedEntry, type Predicate } from '../ledger/entry.js';
-import type { Digest } from '../signing/digest.js';
+import { isDigest, type Digest } from '../signing/digest.js';
 import { verifyActorSignature, readActor, isIdentityId, type ActorSignature } from './actor.js';
 
 export const ADMIN_ROLE = 'admin';
 export const APPROVER_ROLE = 'approver';
+/** The kind of the entry that puts a materiality policy version in force (an admin action). */
+export const POLICY_KIND = 'policy';
 /** The entry kinds the authority state is made of. */
-export const AUTHORITY_KINDS = ['genesis', 'identity-key', 'role-grant', 'role-revoke'] as const;
+export const AUTHORITY_KINDS = ['genesis', 'identity-key', 'role-grant', 'role-revoke', POLICY_KIND] as const;
 
 export interface KeyBinding {
   readonly identity: string;
@@ -36,6 +39,19 @@ export interface RoleGrant {
   revokedAt?: number;
 }
 
+/** A policy entry: the policy document (an object) in force from the entry on, until the next one. */
+export interface PolicyRecord {
+  /** Object digest of the policy document (its canonical JSON). */
+  readonly policy: Digest;
+  /** 1 for the first policy entry of the log, then 2, 3…: the policy's version in this log. */
+  readonly version: number;
+  readonly entry: Digest;
+  readonly index: number;
+  readonly time: string;
+  /** The admin who applied it. */
+  readonly actor: string;
+}
+
 export interface Position {
   /** The ledger size the act was signed at: entries with index < size are in force. */
   readonly size: number;
@@ -46,6 +62,7 @@ export interface Position {
 export class AuthorityState {
   private readonly keys: KeyBinding[] = [];
   private readonly grants: RoleGrant[] = [];
+  private readonly policyRecords: PolicyRecord[] = [];
   private origin: string | undefined;
 
   get issuer(): string {
@@ -104,9 +121,42 @@ export class AuthorityState {
         if (revoked === 0) throw invalidEntry(entry, 'a role-revoke entry that revokes no grant');
         return;
       }
+      case POLICY_KIND: {
+        const actor = this.checkAdminAction(entry);
+        const { policy, version } = predicate;
+        if (!isDigest(policy)) throw invalidEntry(entry, 'a policy entry needs the policy object digest');
+        const expected = this.policyRecords.length + 1;
+        if (version !== expected) {
+          throw invalidEntry(
+            entry,
+            `a policy entry must carry version ${expected} (the policy entries before it plus one), not ${JSON.stringify(version)}`,
+          );
+        }
+        this.policyRecords.push({
+          policy,
+          version: expected,
+          entry: entry.id,
+          index: entry.index,
+          time: entry.time,
+          actor: actor.identity,
+        });
+        return;
+      }
       default:
         return;
     }
+  }
+
+  /** The policy in force at `position`: the latest policy entry before it; undefined before the first. */
+  policyAt(position: Position): PolicyRecord | undefined {
+    let found: PolicyRecord | undefined;
+    for (const record of this.policyRecords) if (record.index < position.size) found = record;
+    return found;
+  }
+
+  /** Every policy entry folded so far, in log order. */
+  policies(): readonly PolicyRecord[] {
+    return this.policyRecords;
   }
 
   /** The key `keyId` bound to `identity` by an entry before `position`. */
@@ -187,6 +237,36 @@ export class AuthorityState {
       );
     }
     return { key, grant };
+  }
+
+  /**
+   * `authorise` for the first of `roles` the actor holds (in the order given): an approval on a route
+   * that accepts several roles (a committee) is authorised by whichever of them the approver holds. A key
+   * problem is reported as such; holding none of the roles is NOT_AUTHORISED naming each role.
+   */
+  authoriseAny(
+    actor: { identity: string; keyId: string; ledgerSize: number },
+    roles: readonly string[],
+    model: string | undefined,
+    current: Position,
+  ): { key: KeyBinding; grant: RoleGrant } {
+    const refusals: AuthorityError[] = [];
+    for (const role of roles) {
+      try {
+        return this.authorise(actor, role, model, current);
+      } catch (error) {
+        if (!(error instanceof AuthorityError) || error.code !== 'NOT_AUTHORISED') throw error;
+        refusals.push(error);
+      }
+    }
+    if (refusals.length === 1) throw refusals[0]!;
+    const scope = model === undefined ? '' : ` for model ${model}`;
+    throw new AuthorityError(
+      'NOT_AUTHORISED',
+      roles.length === 0
+        ? `no role is accepted here${scope}`
+        : `${actor.identity} may act in none of the roles ${roles.join(', ')}${scope}: ${refusals.map((e) => e.message).join('; ')}`,
+    );
   }
 
   private applyGenesis(entry: OpenedEntry, predicate: Predicate): void {

@@ -12,6 +12,7 @@ import { registerLogCommands } from './log.js';
 import { registerObjectCommands } from './object.js';
 import type { Output } from './output.js';
 import { registerPeopleCommands } from './people.js';
+import { registerPolicyCommands } from './policy.js';
 import { registerPromotionCommands } from './promotion.js';
 import { registerVerifyCommand } from './verify.js';
 
@@ -29,5 +30,6 @@ export function registerCommands(program: Command, out: Output): void {
   registerLogCommands(program, out);
   registerVerifyCommand(program, out);
   registerPeopleCommands(program, out);
+  registerPolicyCommands(program, out);
   registerPromotionCommands(program, out);
 }

@@ -12,11 +12,14 @@ import { loadUserSigner } from '../app/user-keys.js';
 import { loadAuthority } from '../app/authority.js';
 import { checkPromotion } from '../app/gate.js';
 import { EXIT_NO, InputError } from '../errors.js';
+import { describeRequirement } from '../gate/verify-promotion.js';
+import { checkBands } from '../policy/index.js';
 import type { Approval, PromotionPredicate } from '../promotion/types.js';
 import { parseJson } from '../signing/canonical-json.js';
 import { isDigest, parseDigest, type Digest } from '../signing/digest.js';
 import { withHome } from './home-context.js';
 import { printJson, type Output } from './output.js';
+import { describeBands } from './policy.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -137,7 +140,10 @@ export function registerPromotionCommands(program: Command, out: Output): void {
         );
         if (opts.json) return printJson(out, result);
         out.stdout(
-          `${result.draft}\n  view ${result.view}\n  review it: signet review ${result.draft} -o review.html\n`,
+          `${result.draft}\n  view ${result.view}\n` +
+            `  route ${result.route.materiality}, tier ${result.route.tier}: needs ${describeRequirement(result.requirement)}\n` +
+            result.route.reasons.map((r) => `    - ${r}\n`).join('') +
+            `  review it: signet review ${result.draft} -o review.html\n`,
         );
       },
     );
@@ -179,8 +185,10 @@ export function registerPromotionCommands(program: Command, out: Output): void {
       const view = {
         approved: true,
         statement: result.approval.statement,
+        roles: result.approval.roles,
         valid: result.valid,
         required: result.required,
+        requirement: result.requirement,
         ...(result.sealed
           ? { sealed: { entry: result.sealed.id, index: result.sealed.index, time: result.sealed.time } }
           : {}),
@@ -324,7 +332,8 @@ function describePromotion(index: number, id: string, time: string, p: Promotion
     `promotion ${index} ${id}`,
     `  sealed at   ${time} (log time)`,
     `  context     ${p.context}`,
-    `  route       ${p.route.materiality}, tier ${p.route.tier}`,
+    `  route       ${p.route.materiality}, tier ${p.route.tier}${p.route.policy ? ` (policy ${p.route.policy})` : ''}`,
+    ...(Array.isArray(p.route.reasons) ? p.route.reasons.map((r) => `      - ${String(r)}`) : []),
     `  1 model       ${p.model.name} ${p.model.digest} (${p.model.class})`,
     `  2 challenger  ${p.challenger.against.kind} ${p.challenger.against.digest}${p.challenger.against.entry ? ` (entry ${p.challenger.against.entry})` : ''}`,
     metrics,
@@ -333,6 +342,20 @@ function describePromotion(index: number, id: string, time: string, p: Promotion
     `  5 explanations ${p.explanations.map((e) => `${e.name} ${e.kind} ${e.digest}`).join('; ')}`,
     `  6 dataset     "${p.dataset.label}" ${p.dataset.digest}${p.dataset.rows !== undefined ? ` (${p.dataset.rows} rows)` : ''}`,
     `  view        ${p.view.digest} (${p.view.renderer})`,
+    ...bandsLines(p.bandsForNext),
     '',
   ].join('\n');
+}
+
+function bandsLines(bands: unknown): string[] {
+  if (bands === undefined) return [];
+  const checked = checkBands(bands);
+  if (!checked.ok) return ['  bands for the next promotion: not valid bands'];
+  return [
+    '  bands for the next promotion',
+    ...describeBands(checked.value)
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`),
+  ];
 }

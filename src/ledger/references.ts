@@ -1,6 +1,7 @@
 // Which objects an entry references, by kind. `signet verify` checks each is present with its digest.
 // Every entry references its own envelope, stored as an object under the entry id.
-import type { Digest } from '../signing/digest.js';
+import { POLICY_KIND } from '../authority/state.js';
+import { isDigest, type Digest } from '../signing/digest.js';
 import type { OpenedEntry } from './entry.js';
 import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
 
@@ -12,6 +13,12 @@ export function referencedObjects(entry: OpenedEntry): Digest[] {
     case PROMOTION_KIND:
       references.push(...promotionObjects(readPromotion(entry.statement.predicate)));
       break;
+    case POLICY_KIND: {
+      // The policy document; the authority fold has already refused a policy entry without a digest.
+      const policy = entry.statement.predicate['policy'];
+      if (isDigest(policy)) references.push(policy);
+      break;
+    }
     default:
       // Kinds this version does not know are checked as log entries only (signature, stamp, tree).
       break;

@@ -1,8 +1,10 @@
 // Approvals: an approver signs the canonical approval statement with their key. An approval counts only
 // if the signature verifies, the key was bound to the approver at the ledger size they signed at, they
-// held the approver role for the model there and still where the promotion is sealed, the statement is
-// about this very draft and view, and they are not the requester. Pure: the authority state is given.
-import { APPROVER_ROLE, type AuthorityState } from '../authority/state.js';
+// held a role the route accepts (the approver role before any policy; the on-call role of the low path;
+// a committee role of the material path) for the model there and still where the promotion is sealed,
+// the statement is about this very draft and view, and they are not the requester. The approval's role
+// is the role that authorised it. Pure: the authority state is given.
+import type { AuthorityState } from '../authority/state.js';
 import { AuthorityError, VerificationError } from '../errors.js';
 import type { Signer } from '../signing/keys.js';
 import {
@@ -19,18 +21,23 @@ export interface ApprovalContext {
   readonly authority: AuthorityState;
   readonly modelName: string;
   readonly requester: string;
+  /** The roles the route accepts (its requirement's roles); an approval is authorised by one of them. */
+  readonly roles: readonly string[];
   /** Where the decision is recorded (the promotion entry's index, or the current size before sealing). */
   readonly position: { readonly size: number; readonly time?: string };
 }
 
-/** Signs `statement` and returns the approval as it will be sealed, after checking the signer may approve. */
+/**
+ * Signs `statement` and returns the approval as it will be sealed, after checking the signer may approve:
+ * its role is the first of the route's roles the signer holds.
+ */
 export function createApproval(
   statement: ApprovalStatement,
   signer: Signer,
   identity: IdentityRef,
   context: ApprovalContext,
 ): Approval {
-  const { key, grant } = authorise(statement, signer.keyId, context);
+  const { key, grant } = authorise(statement, signer.keyId, context, context.roles);
   return {
     identity,
     roles: [grant.role],
@@ -57,8 +64,22 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
     serializeApprovalStatement(statement),
     `the approval of ${statement.identity}`,
   );
-  const { key, grant } = authorise(statement, approval.signature.keyId, context);
-  // The signature covers the statement only: every claim beside it must be what the log says.
+  // The signature covers the statement only: every claim beside it must be what the log says. The role
+  // claimed must be one the route accepts, and the log must show the approver holding it.
+  assertNotRequester(statement, context);
+  const claimed: unknown = Array.isArray(approval.roles) ? approval.roles[0] : undefined;
+  if (typeof claimed === 'string' && !context.roles.includes(claimed)) {
+    throw new AuthorityError(
+      'NOT_AUTHORISED',
+      `the approval of ${statement.identity} is in the role ${claimed}, which this route does not accept (it accepts ${context.roles.join(', ')})`,
+    );
+  }
+  const { key, grant } = authorise(
+    statement,
+    approval.signature.keyId,
+    context,
+    typeof claimed === 'string' ? [claimed] : context.roles,
+  );
   const claims: string[] = [];
   if (approval.grant !== grant.entry)
     claims.push(`grant ${String(approval.grant)} (the log's is ${grant.entry})`);
@@ -81,17 +102,26 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
   }
 }
 
-function authorise(statement: ApprovalStatement, keyId: string, context: ApprovalContext) {
+function authorise(
+  statement: ApprovalStatement,
+  keyId: string,
+  context: ApprovalContext,
+  roles: readonly string[],
+) {
+  assertNotRequester(statement, context);
+  return context.authority.authoriseAny(
+    { identity: statement.identity, keyId, ledgerSize: statement.ledgerSize },
+    roles,
+    context.modelName,
+    context.position,
+  );
+}
+
+function assertNotRequester(statement: ApprovalStatement, context: ApprovalContext): void {
   if (statement.identity === context.requester) {
     throw new AuthorityError(
       'SELF_APPROVAL',
       `${statement.identity} requested this promotion and cannot approve it`,
     );
   }
-  return context.authority.authorise(
-    { identity: statement.identity, keyId, ledgerSize: statement.ledgerSize },
-    APPROVER_ROLE,
-    context.modelName,
-    context.position,
-  );
 }

@@ -7,6 +7,7 @@ import { canonicalize } from '../signing/canonical-json.js';
 import { digestOfBytes, type Digest } from '../signing/digest.js';
 import { keyIdOf, verifySignature, type Signer } from '../signing/keys.js';
 import { isRecord } from '../ledger/entry.js';
+import type { Bands } from '../policy/schema.js';
 import type {
   ApprovalStatement,
   ChallengerRef,
@@ -37,6 +38,8 @@ export interface DraftInputs {
   readonly higherIsBetter?: Readonly<Record<string, boolean>>;
   /** Entry id of the previous promotion of this model name. */
   readonly previous?: Digest;
+  /** The metric bands the next promotion of this model will be measured against (routed drafts). */
+  readonly bandsForNext?: Bands;
 }
 
 export function serializeDraftInputs(inputs: DraftInputs): Uint8Array {

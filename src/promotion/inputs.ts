@@ -592,12 +592,12 @@ export function formatProblem(problem: SourcedProblem): string {
 }
 
 /** Throws one InputError INVALID_ARGUMENT listing each problem, with them in `details.problems`. */
-export function assertNoProblems(problems: readonly SourcedProblem[]): void {
+export function assertNoProblems(problems: readonly SourcedProblem[], what = 'the proposal'): void {
   if (problems.length === 0) return;
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new InputError(
     'INVALID_ARGUMENT',
-    `the proposal has ${count}:\n${problems.map((p) => `- ${formatProblem(p)}`).join('\n')}`,
+    `${what} has ${count}:\n${problems.map((p) => `- ${formatProblem(p)}`).join('\n')}`,
     {
       details: { problems: problems.map((p) => ({ ...p })) },
     },

@@ -4,6 +4,7 @@
 // since values arrive from stored JSON.
 import { InputError, VerificationError } from '../errors.js';
 import { isRecord, predicateTypeOf, subjectOf, type EntryDraft } from '../ledger/entry.js';
+import { checkBands } from '../policy/schema.js';
 import { isDigest, type Digest } from '../signing/digest.js';
 import type { DraftInputs } from './draft.js';
 import type { Approval, Ed25519Signature, PromotionPredicate, ViewRef } from './types.js';
@@ -38,6 +39,7 @@ export function buildPromotion(input: SealInput): EntryDraft {
     context: inputs.context,
     draft: inputs.draft,
     ...(inputs.previous ? { previous: inputs.previous } : {}),
+    ...(inputs.bandsForNext ? { bandsForNext: inputs.bandsForNext } : {}),
   };
   const problems = promotionProblems(predicate);
   if (problems.length > 0) {
@@ -118,7 +120,18 @@ export function promotionProblems(value: unknown): string[] {
     'view (digest and renderer)',
   );
   const route = value['route'];
-  need(isRecord(route) && (route['materiality'] === 'low' || route['materiality'] === 'material'), 'route');
+  need(
+    isRecord(route) &&
+      (route['materiality'] === 'low' || route['materiality'] === 'material') &&
+      typeof route['tier'] === 'string' &&
+      Array.isArray(route['reasons']) &&
+      (route['policy'] === undefined || isDigest(route['policy'])),
+    'route (materiality, tier, reasons, policy digest)',
+  );
+  need(
+    value['bandsForNext'] === undefined || checkBands(value['bandsForNext']).ok,
+    'bandsForNext (metric bands)',
+  );
   need(typeof value['context'] === 'string' && value['context'].length > 0, 'context');
   need(typeof value['draft'] === 'string', 'draft');
   if (isRecord(dataset) && isRecord(challenger) && dataset['digest'] !== challenger['evaluationSet']) {

@@ -142,5 +142,6 @@ export interface PromotionPredicate {
   readonly draft: string;
   /** Entry id of the previous promotion of this model name, if any. */
   readonly previous?: Digest;
+  /** The metric bands the next promotion of this model is measured against (routed promotions). */
   readonly bandsForNext?: Readonly<Record<string, unknown>>;
 }

@@ -1,0 +1,174 @@
+// Routing a promotion by materiality: gather from the log what the rules need to know about the model
+// (its previous promotions, the last one a committee approved, the contexts it was approved for, the
+// population-shift flags since), describe the candidate, and let the pure engine decide. Everything read
+// from the log is attacker-controlled: a sealed input that cannot be read leaves the fact out, and the
+// engine's failClosed rule then makes the promotion material; sealed bands that do not check are refused.
+import { VerificationError } from '../errors.js';
+import { openEntry, isRecord, type OpenedEntry } from '../ledger/entry.js';
+import {
+  checkBands,
+  evaluatePolicy,
+  toRouteRef,
+  type Candidate,
+  type ContractFeature,
+  type LedgerView,
+  type PopulationShift,
+  type PreviousPromotion,
+  type RouteDecision,
+} from '../policy/index.js';
+import { parseInputContract } from '../promotion/inputs.js';
+import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import type { MetricValues, PromotionPredicate, RouteRef } from '../promotion/types.js';
+import type { Digest } from '../signing/digest.js';
+import type { Home } from './home.js';
+import type { PolicyInForce } from './policy.js';
+import type { ModelRegistration } from './register.js';
+
+/** The kind of the monitor's flag that PSI on scoring traffic crossed the policy's threshold. */
+export const POPULATION_SHIFT_KIND = 'population-shift';
+
+/**
+ * What the log says about `modelName` for routing its next promotion, up to the current end of the log.
+ * Feature-pipeline facts are not gathered yet: a candidate that references a feature-pipeline promotion
+ * is routed material by the engine's failClosed rule.
+ */
+export async function gatherLedgerView(home: Home, modelName: string): Promise<LedgerView> {
+  const promotions: { entry: OpenedEntry; promotion: PromotionPredicate }[] = [];
+  const shifts: OpenedEntry[] = [];
+  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND, POPULATION_SHIFT_KIND])) {
+    const entry = openEntry(stored.envelope, home.logPublicKey);
+    if (entry.kind === PROMOTION_KIND) {
+      const promotion = readPromotion(entry.statement.predicate);
+      if (promotion.model.name === modelName) promotions.push({ entry, promotion });
+    } else if (modelNameOf(entry.statement.predicate['model']) === modelName) {
+      shifts.push(entry);
+    }
+  }
+  const latest = promotions[promotions.length - 1];
+  const previous = latest ? await previousOf(home, latest.entry, latest.promotion) : undefined;
+  const committee = promotions.filter((p) => p.promotion.route.materiality === 'material').pop();
+  return {
+    ...(previous ? { previous } : {}),
+    ...(committee
+      ? {
+          lastCommittee: {
+            entry: committee.entry.id,
+            metrics: committee.promotion.challenger.metrics.candidate,
+          },
+        }
+      : {}),
+    approvedContexts: [...new Set(promotions.map((p) => p.promotion.context))],
+    populationShifts: shifts
+      .filter((entry) => latest === undefined || entry.index > latest.entry.index)
+      .map(populationShiftOf),
+  };
+}
+
+/** The candidate as the rules see it: its registration record, its metrics and the context asked for. */
+export async function candidateOf(
+  home: Home,
+  model: ModelRegistration,
+  metrics: MetricValues,
+  context: string,
+): Promise<Candidate> {
+  const inputContract = model.inputContract ? await readContract(home, model.inputContract) : undefined;
+  return {
+    modelName: model.name,
+    modelDigest: model.digest,
+    class: model.class,
+    family: model.hyperparameterFamily,
+    ...(inputContract ? { inputContract } : {}),
+    context,
+    metrics,
+  };
+}
+
+export interface Routed {
+  readonly decision: RouteDecision;
+  /** The route as it is sealed: materiality, tier, reasons and the policy document's digest. */
+  readonly route: RouteRef;
+  readonly view: LedgerView;
+  readonly candidate: Candidate;
+}
+
+/** Routes a candidate under the policy in force. */
+export async function routeCandidate(
+  home: Home,
+  policy: PolicyInForce,
+  model: ModelRegistration,
+  metrics: MetricValues,
+  context: string,
+): Promise<Routed> {
+  const view = await gatherLedgerView(home, model.name);
+  const candidate = await candidateOf(home, model, metrics, context);
+  const decision = evaluatePolicy(policy.policy, view, candidate);
+  return { decision, route: toRouteRef(decision, policy.record.policy), view, candidate };
+}
+
+async function previousOf(
+  home: Home,
+  entry: OpenedEntry,
+  promotion: PromotionPredicate,
+): Promise<PreviousPromotion> {
+  let bandsForNext;
+  if (promotion.bandsForNext !== undefined) {
+    const checked = checkBands(promotion.bandsForNext);
+    if (!checked.ok) {
+      // We sealed checked bands: bands that do not check were written by someone else.
+      throw new VerificationError(
+        'INCONSISTENT_LOG',
+        `the bands sealed by promotion ${entry.index} (${entry.id}) are not valid bands: ${checked.problems
+          .map((p) => `${p.path} ${p.message}`)
+          .join('; ')}`,
+      );
+    }
+    bandsForNext = checked.value;
+  }
+  const inputContract = promotion.model.inputContract
+    ? await readContract(home, promotion.model.inputContract)
+    : undefined;
+  return {
+    entry: entry.id,
+    class: typeof promotion.model.class === 'string' ? promotion.model.class : '',
+    family:
+      typeof promotion.model.hyperparameterFamily === 'string' ? promotion.model.hyperparameterFamily : '',
+    ...(inputContract ? { inputContract } : {}),
+    metrics: promotion.challenger.metrics.candidate,
+    ...(bandsForNext ? { bandsForNext } : {}),
+    route: promotion.route.materiality,
+  };
+}
+
+/** An input contract object's features; undefined when it cannot be read or checked (fail closed). */
+async function readContract(
+  home: Home,
+  digest: Digest,
+): Promise<{ features: readonly ContractFeature[] } | undefined> {
+  try {
+    const checked = parseInputContract(await home.objects.get(digest));
+    return checked.ok ? { features: checked.value.features } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `model` is a model name, or a `{ name }` record. */
+function modelNameOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (isRecord(value) && typeof value['name'] === 'string') return value['name'];
+  return undefined;
+}
+
+// Attacker-controlled: a malformed flag still counts (it fires the rule), with what can be read of it.
+function populationShiftOf(entry: OpenedEntry): PopulationShift {
+  const p = entry.statement.predicate;
+  const text = (value: unknown): string =>
+    typeof value === 'string' ? value : value === undefined ? '(not given)' : JSON.stringify(value);
+  return {
+    entry: entry.id,
+    feature: text(p['feature']),
+    psi: typeof p['psi'] === 'number' ? p['psi'] : Number.NaN,
+    window: text(p['window']),
+    context: text(p['context']),
+  };
+}
