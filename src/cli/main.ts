@@ -8,10 +8,10 @@ import { createOutput, type Output } from './output.js';
 
 export const VERSION = '0.1.0';
 
-export function createProgram(out: Output): Command {
+export async function createProgram(out: Output, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('signet')
     .description(
-      'Signet seals model-promotion decisions as signed, content-addressed events in a verifiable\n' +
+      'Signet seals model-promotion decisions as signed, content-addressed events in a verifiable ' +
         'append-only log, and gates deployment on them.\n\n' +
         'Home: $SIGNET_HOME, or ./.signet when unset.\n' +
         'Exit codes: 0 ok, 1 a verification failure or a "no", 2 bad input or an error.',
@@ -23,13 +23,18 @@ export function createProgram(out: Output): Command {
       writeOut: (s) => out.stdout(s),
       writeErr: (s) => out.stderr(s),
     });
-  registerCommands(program, out);
+  await registerCommands(program, out, argv);
   return program;
 }
 
 /** Runs the CLI and returns the exit code; never throws, never prints a stack trace alone. */
 export async function main(argv: readonly string[], out: Output = createOutput()): Promise<number> {
-  const program = createProgram(out);
+  let program: Command;
+  try {
+    program = await createProgram(out, argv);
+  } catch (error) {
+    return reportError(error, out);
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return out.exitCode ?? EXIT_OK;
