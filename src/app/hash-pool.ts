@@ -316,6 +316,8 @@ export async function hashFiles(jobs: readonly FileJob[], options: HashFilesOpti
       for (let w = 0; w < workerCount; w++) {
         const worker = new Worker(WORKER_SOURCE, {
           eval: true,
+          // The source is CommonJS: a parent started with --input-type=module must not pass that on.
+          execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
           workerData: {
             syncChunk: SYNC_CHUNK_BYTES,
             pipelinedChunk: PIPELINED_CHUNK_BYTES,

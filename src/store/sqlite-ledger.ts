@@ -164,8 +164,11 @@ class SqliteLedger implements Ledger {
   }
 
   private sizeNow(): number {
-    const row = this.db.prepare('SELECT COUNT(*) AS n FROM entries').get() as { n: number };
-    return row.n;
+    // The largest index plus one, read from the primary key: O(log n). COUNT(*) would scan the table
+    // (55 ms at 1,000,000 entries), and indices are gap-free by construction (verify checks it).
+    const row = this.db.prepare('SELECT idx FROM entries ORDER BY idx DESC LIMIT 1').get() as
+      { idx: number } | undefined;
+    return row ? row.idx + 1 : 0;
   }
 
   async read(index: number): Promise<StoredEntry> {
