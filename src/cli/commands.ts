@@ -24,6 +24,7 @@ const FAMILIES: Readonly<Record<string, () => Promise<Register>>> = {
   people: async () => (await import('./people.js')).registerPeopleCommands,
   policy: async () => (await import('./policy.js')).registerPolicyCommands,
   promotion: async () => (await import('./promotion.js')).registerPromotionCommands,
+  promote: async () => (await import('./promote.js')).registerPromoteCommand,
 };
 
 /** Which family defines each top-level command. */
@@ -48,6 +49,7 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   revoke: 'promotion',
   show: 'promotion',
   replay: 'promotion',
+  promote: 'promote',
 };
 
 /**
