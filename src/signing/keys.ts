@@ -159,10 +159,20 @@ export function keyIdOf(publicKeyRaw: Uint8Array): Digest {
   return digestOfBytes(publicKeyRaw);
 }
 
+// Building a KeyObject costs about as much as the signature check itself, and a log verifies thousands
+// of signatures by a handful of keys: the last few keys are kept. Keyed by the raw bytes (hex), so a
+// caller mutating its array afterwards cannot poison the cache.
+const KEY_CACHE_SIZE = 64;
+const keyCache = new Map<string, KeyObject>();
+
 function publicKeyObject(publicKeyRaw: Uint8Array): KeyObject {
   assertPublicKeyLength(publicKeyRaw);
+  const cacheKey = Buffer.from(publicKeyRaw).toString('hex');
+  const cached = keyCache.get(cacheKey);
+  if (cached) return cached;
+  let key: KeyObject;
   try {
-    return createPublicKey({
+    key = createPublicKey({
       key: Buffer.concat([SPKI_ED25519_PREFIX, publicKeyRaw]),
       format: 'der',
       type: 'spki',
@@ -170,6 +180,9 @@ function publicKeyObject(publicKeyRaw: Uint8Array): KeyObject {
   } catch (error) {
     throw new InputError('INVALID_KEY', 'not a valid Ed25519 public key', { cause: error });
   }
+  if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value as string);
+  keyCache.set(cacheKey, key);
+  return key;
 }
 
 function assertPublicKeyLength(publicKeyRaw: Uint8Array): void {
