@@ -6,7 +6,8 @@
 // number of aliases), JSON with the strict I-JSON parser. Every check returns problems as values, each
 // at a JSON pointer such as `/models/credit-scorecard/bands/auc/absolute/down`.
 import Ajv2020Module from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { capProblems, pointerToken, problemsOfAjv } from '../promotion/schema-problems.js';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 
 import { InputError } from '../errors.js';
@@ -291,7 +292,7 @@ export function parsePolicy(bytes: Uint8Array, format: PolicyFormat): Checked<Po
   const parsed = kind === 'json' ? readJson(bytes) : readYaml(text);
   if (!parsed.ok) return parsed;
   if (!validatePolicy(parsed.value)) {
-    return { ok: false, problems: capProblems((validatePolicy.errors ?? []).flatMap(problemOf)) };
+    return { ok: false, problems: capProblems(problemsOfAjv(validatePolicy.errors), MAX_POLICY_PROBLEMS) };
   }
   const policy = parsed.value as Policy;
   return settle(semanticProblems(policy), policy);
@@ -303,7 +304,7 @@ export function parsePolicy(bytes: Uint8Array, format: PolicyFormat): Checked<Po
  */
 export function checkBands(value: unknown): Checked<Bands> {
   if (validateBands(value)) return { ok: true, value: value as Bands };
-  return { ok: false, problems: capProblems((validateBands.errors ?? []).flatMap(problemOf)) };
+  return { ok: false, problems: capProblems(problemsOfAjv(validateBands.errors), MAX_POLICY_PROBLEMS) };
 }
 
 function readJson(bytes: Uint8Array): Checked<unknown> {
@@ -341,10 +342,10 @@ function readYaml(text: string): Checked<unknown> {
     path: located(e.pos),
     message: e.message.split('\n')[0] ?? e.code,
   }));
-  if (diagnostics.length > 0) return { ok: false, problems: capProblems(diagnostics) };
+  if (diagnostics.length > 0) return { ok: false, problems: capProblems(diagnostics, MAX_POLICY_PROBLEMS) };
   const problems: Problem[] = [];
   walkYaml(doc.contents, '', 0, problems);
-  if (problems.length > 0) return { ok: false, problems: capProblems(problems) };
+  if (problems.length > 0) return { ok: false, problems: capProblems(problems, MAX_POLICY_PROBLEMS) };
   try {
     return { ok: true, value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown };
   } catch (error) {
@@ -420,63 +421,15 @@ function semanticProblems(policy: Policy): Problem[] {
   return problems;
 }
 
-/** One ajv error as a Problem at a JSON pointer, or none for errors another error already explains. */
-function problemOf(error: ErrorObject): Problem[] {
-  const params = error.params as Record<string, unknown>;
-  const at = error.instancePath;
-  switch (error.keyword) {
-    case 'required':
-      return [{ path: `${at}/${pointerToken(String(params['missingProperty']))}`, message: 'is required' }];
-    case 'additionalProperties':
-      return [
-        {
-          path: `${at}/${pointerToken(String(params['additionalProperty']))}`,
-          message: 'is not allowed here',
-        },
-      ];
-    case 'propertyNames':
-      // Reported by the name's own error, with `propertyName` set.
-      return [];
-    case 'const':
-      return [{ path: at, message: `must be ${JSON.stringify(params['allowedValue'])}` }];
-    case 'uniqueItems': {
-      // Which of ajv's `i` and `j` is the later item depends on the item types: report the later one.
-      const [first, later] = [Number(params['i']), Number(params['j'])].sort((a, b) => a - b);
-      return [{ path: `${at}/${later}`, message: `duplicates ${at}/${first}` }];
-    }
-    case 'type':
-      return [{ path: at, message: `must be ${String(params['type']).split(',').join(' or ')}` }];
-  }
-  if (error.propertyName !== undefined) {
-    const name = JSON.stringify(error.propertyName);
-    return [
-      {
-        path: `${at}/${pointerToken(error.propertyName)}`,
-        message: `is not a valid name: ${name} ${error.message ?? 'is invalid'}`,
-      },
-    ];
-  }
-  return [{ path: at, message: error.message ?? `fails "${error.keyword}"` }];
-}
-
 /** Code-unit order: the same everywhere, unlike localeCompare. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** RFC 6901 §3: `~` and `/` in a key are escaped. */
-export function pointerToken(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function capProblems(problems: Problem[]): Problem[] {
-  if (problems.length <= MAX_POLICY_PROBLEMS) return problems;
-  const more = problems.length - MAX_POLICY_PROBLEMS;
-  return [...problems.slice(0, MAX_POLICY_PROBLEMS), { path: '', message: `and ${more} more problems` }];
-}
-
 function settle<T>(problems: readonly Problem[], value: T): Checked<T> {
-  return problems.length === 0 ? { ok: true, value } : { ok: false, problems: capProblems([...problems]) };
+  return problems.length === 0
+    ? { ok: true, value }
+    : { ok: false, problems: capProblems(problems, MAX_POLICY_PROBLEMS) };
 }
 
 function fail<T>(path: string, message: string): Checked<T> {

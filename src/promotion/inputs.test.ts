@@ -186,7 +186,8 @@ describe('parseMetrics', () => {
     ['a missing challenger', { ...METRICS, challenger: undefined }, ['/challenger']],
     ['no metric', { ...METRICS, candidate: {}, challenger: {} }, ['/candidate', '/challenger']],
     ['a metric that is not a number', { ...METRICS, candidate: { auc: '0.9', f1: 0.7 } }, ['/candidate/auc']],
-    ['an empty metric name', { ...METRICS, candidate: { ...METRICS.candidate, '': 1 } }, ['/candidate']],
+    // A bad key is named by its own pointer (RFC 6901: the empty key is `/candidate/`).
+    ['an empty metric name', { ...METRICS, candidate: { ...METRICS.candidate, '': 1 } }, ['/candidate/']],
     ['an unknown key', { ...METRICS, notes: 'x' }, ['/notes']],
     ['higherIsBetter not boolean', { ...METRICS, higherIsBetter: { auc: 1 } }, ['/higherIsBetter/auc']],
     [

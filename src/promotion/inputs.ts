@@ -6,7 +6,8 @@
 // say (unique feature names, a matrix's shape). Every check returns problems as values; the propose use
 // case gathers them with `collectProblems` and throws one error that lists each one.
 import Ajv2020Module from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { capProblems, pointerToken, problemsOfAjv } from './schema-problems.js';
 
 import { InputError } from '../errors.js';
 import { parseJson, type JsonValue } from '../signing/canonical-json.js';
@@ -630,73 +631,19 @@ function checkJson<T>(
     return fail(typeof path === 'string' ? path : '', error.message.replace(/^the file: /, ''));
   }
   if (validate(value)) return { ok: true, value: value as T };
-  return { ok: false, problems: capProblems((validate.errors ?? []).flatMap(problemOf)) };
-}
-
-/** One ajv error as a Problem at a JSON pointer, or none for errors another error already explains. */
-function problemOf(error: ErrorObject): Problem[] {
-  const params = error.params as Record<string, unknown>;
-  const at = error.instancePath;
-  switch (error.keyword) {
-    case 'if':
-      // Reported by the branch that failed.
-      return [];
-    case 'required':
-      return [{ path: `${at}/${pointerToken(String(params['missingProperty']))}`, message: 'is required' }];
-    case 'additionalProperties':
-      return [
-        {
-          path: `${at}/${pointerToken(String(params['additionalProperty']))}`,
-          message: 'is not allowed here',
-        },
-      ];
-    case 'propertyNames':
-      return [];
-    case 'enum':
-      return [
-        {
-          path: at,
-          message: `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
-        },
-      ];
-    case 'const':
-      return [{ path: at, message: `must be ${JSON.stringify(params['allowedValue'])}` }];
-    case 'pattern':
-      if (params['pattern'] === DIGEST_PATTERN) {
-        return [{ path: at, message: NOT_A_DIGEST }];
-      }
-      break;
-    case 'uniqueItems':
-      // ajv's `j` is the later of the two equal items.
-      return [{ path: `${at}/${String(params['j'])}`, message: `duplicates ${at}/${String(params['i'])}` }];
-    case 'type':
-      return [{ path: at, message: `must be ${String(params['type']).split(',').join(' or ')}` }];
-  }
-  if (error.propertyName !== undefined) {
-    const name = JSON.stringify(error.propertyName);
-    return [
-      {
-        path: at,
-        message: `has a key ${name} that is not a valid name: it ${error.message ?? 'is invalid'}`,
-      },
-    ];
-  }
-  return [{ path: at, message: error.message ?? `fails "${error.keyword}"` }];
-}
-
-function capProblems(problems: Problem[]): Problem[] {
-  if (problems.length <= MAX_PROBLEMS_PER_INPUT) return problems;
-  const more = problems.length - MAX_PROBLEMS_PER_INPUT;
-  return [...problems.slice(0, MAX_PROBLEMS_PER_INPUT), { path: '', message: `and ${more} more problems` }];
-}
-
-/** RFC 6901 §3: `~` and `/` in a key are escaped. */
-function pointerToken(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+  return {
+    ok: false,
+    problems: capProblems(
+      problemsOfAjv(validate.errors, { [DIGEST_PATTERN]: NOT_A_DIGEST }),
+      MAX_PROBLEMS_PER_INPUT,
+    ),
+  };
 }
 
 function settle<T>(problems: readonly Problem[], value: T): Checked<T> {
-  return problems.length === 0 ? { ok: true, value } : { ok: false, problems: capProblems([...problems]) };
+  return problems.length === 0
+    ? { ok: true, value }
+    : { ok: false, problems: capProblems(problems, MAX_PROBLEMS_PER_INPUT) };
 }
 
 function fail<T>(path: string, message: string): Checked<T> {
