@@ -42,6 +42,8 @@ const CODES = {
   NOT_AUTHORISED: { audience: 'authority', http: 403, exit: EXIT_NO },
   KEY_NOT_BOUND: { audience: 'authority', http: 403, exit: EXIT_NO },
   SELF_APPROVAL: { audience: 'authority', http: 403, exit: EXIT_NO },
+  // A material route needs a request written by a person; a generated one is refused.
+  GENERATED_REQUEST: { audience: 'authority', http: 403, exit: EXIT_NO },
   STALE_VIEW: { audience: 'authority', http: 409, exit: EXIT_NO },
   DRAFT_CLOSED: { audience: 'input', http: 409, exit: EXIT_ERROR },
   UNAUTHENTICATED: { audience: 'authority', http: 401, exit: EXIT_ERROR },

@@ -1,7 +1,8 @@
 // `signet promote`, the one command from CI, end to end through the built executable: the first
 // promotion under a policy is material (exit 3; a generated request refused, a person's request leaves a
 // draft the committee seals), then a retrain inside its bands is low: one `promote --wait` notifies the
-// webhook, the on-call engineer approves once and the waiting `promote` prints the sealed entry.
+// webhook, the on-call engineer approves once and the waiting `promote` prints the sealed entry. A
+// material retrain with a person's request but no named challenger is refused too (exit 3, no draft).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -38,6 +39,7 @@ interface Promoted {
   reasons: string[];
   requirement: { kind: string; roles: string[]; quorum: number };
   challenger?: string;
+  incumbent?: string;
   generatedRequest: boolean;
   refusal?: string;
   approvers: string[];
@@ -84,7 +86,7 @@ function metrics(candidate: [number, number], challenger: [number, number]): str
   });
 }
 
-function promoteArgs(version: 'v1' | 'v2', extra: readonly string[] = []): string[] {
+function promoteArgs(version: 'v1' | 'v2' | 'v3', extra: readonly string[] = []): string[] {
   return [
     'promote',
     '--model',
@@ -152,12 +154,15 @@ beforeAll(async () => {
   await write(path.join(dir, 'models', 'baseline.json'), JSON.stringify({ weights: [0.1, 0.1] }) + '\n');
   await write(path.join(dir, 'models', 'v1.json'), JSON.stringify({ weights: [0.4, -0.2] }) + '\n');
   await write(path.join(dir, 'models', 'v2.json'), JSON.stringify({ weights: [0.41, -0.21] }) + '\n');
+  await write(path.join(dir, 'models', 'v3.json'), JSON.stringify({ weights: [0.3, -0.1] }) + '\n');
   const csv = path.join(dir, 'eval.csv');
   await write(csv, 'age,income,default\n31,42000,0\n23,18000,1\n');
   datasetDigest = (await ok(['hash', csv])).split(/\s/)[0]!;
   await write(path.join(dir, 'metrics-v1.json'), metrics([0.8, 0.4], [0.78, 0.38]));
   // Inside v1's bands: auc +0.01 (down 0.02, up 0.05), ks +2.5% (down 5%).
   await write(path.join(dir, 'metrics-v2.json'), metrics([0.81, 0.41], [0.8, 0.4]));
+  // Far outside every band: auc −0.11.
+  await write(path.join(dir, 'metrics-v3.json'), metrics([0.7, 0.41], [0.81, 0.41]));
   await write(path.join(dir, 'request.md'), REQUEST_MARKDOWN);
   await write(path.join(dir, 'importance.svg'), EXPLANATION_SVG);
   await write(path.join(dir, 'policy.yaml'), POLICY_YAML);
@@ -189,6 +194,7 @@ describe('signet promote', () => {
     expect(promoted.challenger).toBeUndefined();
     expect(promoted.reasons.join('\n')).toContain(`[firstPromotion] first promotion of ${MODEL}`);
     expect(promoted.refusal).toContain('must be written by a person');
+    expect(promoted.refusal).toContain('its challenger must be named');
     expect(result.stderr).toContain('must be written by a person');
     expect(received).toHaveLength(0);
 
@@ -295,5 +301,27 @@ describe('signet promote', () => {
     expect(result.stderr).toContain('timed out after 1 s');
     expect(result.stdout).toContain('signet approve draft-');
     expect(result.stdout).toContain('--as oscar');
+  });
+
+  it('a material retrain with a request but no --challenger: exit 3, no draft, the challenger must be named', async () => {
+    const last = JSON.parse(await ok(['log', 'checkpoint', '--json'])) as { size: number };
+    const args = promoteArgs('v3', ['--request', path.join(dir, 'request.md')]);
+    const result = await home.run([...args, '--json']);
+    expect(result.code, result.stderr).toBe(3);
+    const promoted = parse(result);
+    expect(promoted).toMatchObject({ materiality: 'material', generatedRequest: false });
+    expect(promoted.draft).toBeUndefined();
+    expect(promoted.challenger).toBeUndefined();
+    expect(promoted.incumbent).toMatch(/^sha256:/);
+    expect(promoted.reasons.join('\n')).toContain('[metricBands] auc fell by 0.1100');
+    expect(promoted.refusal).toContain('its challenger must be named');
+    expect(promoted.refusal).not.toContain('written by a person');
+    // Registering the model and the dataset appends nothing; no draft means no entry either.
+    expect((JSON.parse(await ok(['log', 'checkpoint', '--json'])) as { size: number }).size).toBe(last.size);
+
+    const text = await home.run(args);
+    expect(text.code).toBe(3);
+    expect(text.stdout).toContain('challenger none named (a material promotion must name it)');
+    expect(text.stderr).toContain('--challenger ENTRY|DIGEST');
   });
 });

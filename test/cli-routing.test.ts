@@ -3,6 +3,9 @@
 // going to committee, a retrain inside its bands sealed by one on-call approval, a new feature going to
 // committee (2 of 3 members; the requester refused; one person counted once), an expired on-call window
 // refused, and the requirement taken from the policy a draft was routed by, not the one in force later.
+// Then small steps walking out of the committee band, the incumbent filled in as the challenger on the
+// low path (and a material promotion refused without one, or with a generated request), a committee role
+// of the wrong tier refused, and an approval that no longer counts once its role is revoked.
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempHome, expectNoStackTrace, type TempHome } from './helpers/cli.js';
 import { distModule, runNodeScript, type RunResult } from './helpers/dist.js';
 import { EXPLANATION_SVG, REQUEST_MARKDOWN } from './helpers/promotion-fixture.js';
+import { GENERATED_REQUEST_MARKER } from '../src/promotion/request.js';
 
 const MODEL = 'credit';
 const CONTEXT = 'retail-credit/uk';
@@ -56,6 +60,7 @@ interface Files {
 interface Proposed {
   draft: string;
   view: string;
+  challenger: { kind: string; entry?: string; digest: string };
   route: { materiality: string; tier: string; reasons: string[]; policy?: string };
   requirement: { kind: string; roles: string[]; quorum: number };
 }
@@ -68,9 +73,16 @@ interface Approved {
   sealed?: { entry: string; index: number };
 }
 
+/** The details of a refused proposal: every problem, and the route when it is known. */
+interface ProposalProblems {
+  problems: { source: string; path: string; message: string }[];
+  route?: { materiality: string };
+}
+
 interface Shown {
   verified: boolean;
   promotion: {
+    challenger: { against: { kind: string; entry?: string; digest: string } };
     route: { materiality: string; tier: string; reasons: string[]; policy?: string };
     approvals: { identity: { subject: string }; roles: string[] }[];
     bandsForNext?: Record<string, unknown>;
@@ -112,22 +124,26 @@ class Home {
     return JSON.parse(await this.ok([...args, '--json'])) as T;
   }
 
-  proposeArgs(model: keyof Digests, challenger: string, metrics: keyof Files['metrics']): string[] {
-    const files = this.files;
+  /** `signet propose` by alice of a model digest with a metrics file; no --challenger when undefined. */
+  proposeArgs(
+    model: string,
+    challenger: string | undefined,
+    metricsFile: string,
+    request = this.files.request,
+  ): string[] {
     return [
       'propose',
       '--model',
-      this.digests[model],
-      '--challenger',
-      challenger,
+      model,
+      ...(challenger !== undefined ? ['--challenger', challenger] : []),
       '--dataset',
       this.digests.dataset,
       '--metrics',
-      files.metrics[metrics],
+      metricsFile,
       '--explanation',
-      files.svg,
+      this.files.svg,
       '--request',
-      files.request,
+      request,
       '--context',
       CONTEXT,
       '--as',
@@ -135,8 +151,29 @@ class Home {
     ];
   }
 
-  propose(model: 'v1' | 'v2' | 'v3', challenger: string): Promise<Proposed> {
-    return this.json<Proposed>(this.proposeArgs(model, challenger, model));
+  /** Registers another version of the model (the three-feature contract); returns its digest. */
+  async register(name: string, weights: readonly number[]): Promise<string> {
+    const dir = path.join(this.home.root, 'inputs');
+    const file = path.join(dir, 'models', `${name}.json`);
+    await write(file, JSON.stringify({ kind: 'logistic', weights }) + '\n');
+    const args = ['model', 'register', file, '--name', MODEL, '--class', 'logistic-regression'];
+    return firstDigest(await this.ok([...args, '--input-contract', path.join(dir, 'contract.json')]));
+  }
+
+  /** Writes a metrics file in the inputs folder; returns its path. */
+  async metrics(name: string, candidate: [number, number], challenger: [number, number]): Promise<string> {
+    const file = path.join(this.home.root, 'inputs', `metrics-${name}.json`);
+    await write(file, metrics(this.digests.dataset, candidate, challenger));
+    return file;
+  }
+
+  /** The number of entries in the log. */
+  async size(): Promise<number> {
+    return (await this.json<{ size: number }>(['log', 'checkpoint'])).size;
+  }
+
+  propose(model: 'v1' | 'v2' | 'v3', challenger: string | undefined): Promise<Proposed> {
+    return this.json<Proposed>(this.proposeArgs(this.digests[model], challenger, this.files.metrics[model]));
   }
 
   approve(draft: string, as: string): Promise<RunResult> {
@@ -534,5 +571,152 @@ describe('routing promotions', () => {
     expect(next.route).toMatchObject({ materiality: 'material', policy: applied2.policy });
     expect(next.route.reasons.join('\n')).toContain('removed tenure (integer)');
     expect(next.requirement).toMatchObject({ kind: 'committee', quorum: 3 });
+  });
+});
+
+describe('what a promotion must carry, and who may approve it', () => {
+  it('a third small step that keeps each promotion inside its band but walks out of the committee band goes to committee', async () => {
+    const fx = await first.clone();
+    // v1 (committee-approved) has auc 0.80; each step is 0.016 down, inside the band of 0.02.
+    const v4 = await fx.register('v4', [0.39, -0.2, 1.1]);
+    const v5 = await fx.register('v5', [0.38, -0.2, 1.1]);
+    const step2 = await fx.metrics('v4', [0.784, 0.4], [0.8, 0.4]);
+    const step3 = await fx.metrics('v5', [0.768, 0.4], [0.784, 0.4]);
+
+    const second = await fx.json<Proposed>(fx.proposeArgs(v4, firstEntry, step2));
+    expect(second.route.materiality).toBe('low');
+    const sealed = await fx.approved(second.draft, 'oscar');
+    const secondEntry = sealed.sealed!.entry;
+
+    // 0.80 → 0.768 is 0.032 since the last committee approval: beyond the committee band of 0.03. The
+    // step itself (0.784 → 0.768) is inside its band, so committeeDrift is the only reason.
+    const third = await fx.json<Proposed>(fx.proposeArgs(v5, secondEntry, step3));
+    expect(third.route).toMatchObject({ materiality: 'material', tier: 'standard' });
+    expect(third.route.reasons).toEqual([
+      `auc fell by 0.0320 since the last committee-approved promotion ${firstEntry} (0.8000 → 0.7680), beyond the committee band of 0.0300`,
+    ]);
+    expect(third.requirement).toEqual({ kind: 'committee', roles: ['model-risk', 'credit-risk'], quorum: 2 });
+    expectRefused(await fx.approve(third.draft, 'oscar'), 1, 'NOT_AUTHORISED');
+  });
+
+  it('propose without --challenger on the low path fills in the incumbent, exactly as naming its entry does', async () => {
+    const fx = await first.clone();
+    const named = await fx.propose('v2', firstEntry);
+    const filled = await fx.propose('v2', undefined);
+    expect(filled.route.materiality).toBe('low');
+    const incumbent = { kind: 'incumbent', entry: firstEntry, digest: fx.digests.v1 };
+    expect(filled.challenger).toEqual(incumbent);
+    expect(named.challenger).toEqual(incumbent);
+    const text = await fx.ok(fx.proposeArgs(fx.digests.v2, undefined, fx.files.metrics.v2));
+    expect(text).toContain(`  challenger incumbent ${fx.digests.v1} (promotion ${firstEntry}), filled in\n`);
+
+    const sealed = await fx.approved(filled.draft, 'oscar');
+    const shown = await fx.json<Shown>(['show', sealed.sealed!.entry]);
+    expect(shown.verified).toBe(true);
+    expect(shown.promotion.challenger.against).toEqual(incumbent);
+    expect(await fx.ok(['show', sealed.sealed!.entry])).toContain(
+      `2 challenger  incumbent ${fx.digests.v1} (entry ${firstEntry})`,
+    );
+  });
+
+  it('a material promotion without --challenger, or with a generated request, is refused by propose (exit 2), every problem at once', async () => {
+    const refused = async (home: Home, args: string[]): Promise<ProposalProblems> => {
+      const result = await home.run([...args, '--json']);
+      expectRefused(result, 2, 'INVALID_ARGUMENT');
+      return (JSON.parse(result.stdout) as { error: { details: ProposalProblems } }).error.details;
+    };
+    // A new feature makes v3 material.
+    const v3 = await refused(first, first.proposeArgs(first.digests.v3, undefined, first.files.metrics.v3));
+    expect(v3.problems.map((p) => p.source)).toEqual(['--challenger']);
+    expect(v3.problems[0]!.message).toContain(
+      'a material promotion must name its challenger: this one is routed material (the input contract changed since',
+    );
+    expect(v3.route?.materiality).toBe('material');
+    // A first promotion has no incumbent to fill in.
+    const v1 = await refused(
+      applied,
+      applied.proposeArgs(applied.digests.v1, undefined, applied.files.metrics.v1),
+    );
+    expect(v1.problems[0]!.message).toContain(`first promotion of ${MODEL}`);
+
+    const generated = path.join(first.home.root, 'inputs', 'generated.md');
+    await write(generated, `${GENERATED_REQUEST_MARKER}\n\n${REQUEST_MARKDOWN}`);
+    const both = await refused(
+      first,
+      first.proposeArgs(first.digests.v3, undefined, first.files.metrics.v3, generated),
+    );
+    expect(both.problems.map((p) => p.source)).toEqual(['--challenger', '--request']);
+    const named = await refused(
+      first,
+      first.proposeArgs(first.digests.v3, firstEntry, first.files.metrics.v3, generated),
+    );
+    expect(named.problems).toEqual([
+      {
+        source: '--request',
+        path: '',
+        message:
+          "a material promotion's request must be written by a person, and this one was generated by `signet promote`",
+      },
+    ]);
+    // On the low path the same generated request, and no --challenger, make a draft.
+    const fx = await first.clone();
+    const low = await fx.json<Proposed>(
+      fx.proposeArgs(fx.digests.v2, undefined, fx.files.metrics.v2, generated),
+    );
+    expect(low.route.materiality).toBe('low');
+  });
+
+  it('a role of the wrong tier is refused: the draft stays open and nothing is appended', async () => {
+    const fx = await first.clone();
+    const tiers = path.join(fx.home.root, 'inputs', 'policy-tiers.yaml');
+    await write(
+      tiers,
+      POLICY_YAML +
+        [
+          '  high:',
+          '    committee: { roles: [board-risk], quorum: 1 }',
+          'models:',
+          `  ${MODEL}:`,
+          '    tier: high',
+          '',
+        ].join('\n'),
+    );
+    await fx.ok(['policy', 'apply', tiers, '--as', 'admin']);
+    await fx.ok(['roles', 'grant', 'carl', 'board-risk', '--as', 'admin']);
+    const proposed = await fx.propose('v3', firstEntry);
+    expect(proposed.route).toMatchObject({ materiality: 'material', tier: 'high' });
+    expect(proposed.requirement).toEqual({ kind: 'committee', roles: ['board-risk'], quorum: 1 });
+
+    // mia sits on the standard tier's committee (model-risk), not on the high tier's.
+    const size = await fx.size();
+    const refused = await fx.approve(proposed.draft, 'mia');
+    expectRefused(refused, 1, 'NOT_AUTHORISED');
+    expect(refused.stderr).toContain('board-risk');
+    expect(await fx.size()).toBe(size);
+
+    const sealed = await fx.approved(proposed.draft, 'carl');
+    expect(sealed).toMatchObject({ valid: 1, required: 1, roles: ['board-risk'] });
+    const shown = await fx.json<Shown>(['show', sealed.sealed!.entry]);
+    expect(shown.promotion.approvals.map((a) => [a.identity.subject, a.roles[0]])).toEqual([
+      ['carl', 'board-risk'],
+    ]);
+  });
+
+  it('a committee approval stops counting once its role is revoked, and the revoked member is refused', async () => {
+    const fx = await first.clone();
+    const proposed = await fx.propose('v3', firstEntry);
+    expect(await fx.approved(proposed.draft, 'mia')).toMatchObject({ valid: 1, required: 2 });
+    await fx.ok(['roles', 'revoke', 'mia', 'model-risk', '--as', 'admin']);
+
+    const carl = await fx.approved(proposed.draft, 'carl');
+    expect(carl).toMatchObject({ valid: 1, required: 2 });
+    expect(carl.sealed).toBeUndefined();
+    expectRefused(await fx.approve(proposed.draft, 'mia'), 1, 'NOT_AUTHORISED');
+
+    const rita = await fx.approved(proposed.draft, 'rita');
+    expect(rita).toMatchObject({ valid: 2, required: 2 });
+    const shown = await fx.json<Shown>(['show', rita.sealed!.entry]);
+    expect(shown.verified).toBe(true);
+    expect(shown.promotion.approvals.map((a) => a.identity.subject)).toEqual(['carl', 'rita']);
   });
 });

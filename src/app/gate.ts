@@ -4,9 +4,15 @@
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
-import { promotionReasons, type Reason } from '../gate/verify-promotion.js';
+import { promotionReasons, type Reason, type SealedDecision } from '../gate/verify-promotion.js';
 import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
 import type { PromotionPredicate } from '../promotion/types.js';
+import {
+  PIPELINE_PROMOTION_KIND,
+  pipelinePromotionObjects,
+  readPipelinePromotion,
+  type PipelinePromotionPredicate,
+} from '../promotion/pipeline.js';
 import { SignetError } from '../errors.js';
 import type { Digest } from '../signing/digest.js';
 import type { AuthorityState } from '../authority/state.js';
@@ -22,18 +28,50 @@ export interface PromotionCheck {
   readonly reasons: readonly Reason[];
 }
 
+export interface PipelinePromotionCheck {
+  readonly entry: OpenedEntry;
+  readonly promotion: PipelinePromotionPredicate;
+  readonly reasons: readonly Reason[];
+}
+
 /**
  * Everything the gate checks about one promotion entry: the log signature (by opening it), inclusion
  * under the current signed checkpoint, the request and every approval with authority at their
- * positions, the approval requirement, revocation, and every referenced object present and intact.
+ * positions, the approval requirement, revocation, the feature-pipeline promotion it consumes (if it
+ * names one), and every referenced object present and intact.
  */
 export async function checkPromotion(
   home: Home,
   entry: OpenedEntry,
   authority: AuthorityState,
 ): Promise<PromotionCheck> {
-  const reasons: Reason[] = [];
   const promotion = readPromotion(entry.statement.predicate);
+  const reasons = await checkSealed(home, entry, promotion, promotionObjects(promotion), authority);
+  if (promotion.model.featurePipeline !== undefined) {
+    reasons.push(...(await pipelineReasons(home, promotion.model.featurePipeline, authority)));
+  }
+  return { entry, promotion, reasons };
+}
+
+/** The same checks for a feature-pipeline promotion entry. */
+export async function checkPipelinePromotion(
+  home: Home,
+  entry: OpenedEntry,
+  authority: AuthorityState,
+): Promise<PipelinePromotionCheck> {
+  const promotion = readPipelinePromotion(entry.statement.predicate);
+  const reasons = await checkSealed(home, entry, promotion, pipelinePromotionObjects(promotion), authority);
+  return { entry, promotion, reasons };
+}
+
+async function checkSealed(
+  home: Home,
+  entry: OpenedEntry,
+  promotion: SealedDecision,
+  objects: readonly Digest[],
+  authority: AuthorityState,
+): Promise<Reason[]> {
+  const reasons: Reason[] = [];
   try {
     const stored = await home.ledger.checkpoint();
     const checkpoint = openCheckpoint(stored.note, home.config.origin, home.logPublicKey);
@@ -61,7 +99,7 @@ export async function checkPromotion(
   const revocation = await findRevocation(home, entry.id);
   if (revocation)
     reasons.push({ code: 'REVOKED', message: `the promotion was revoked by entry ${revocation}` });
-  for (const digest of new Set(promotionObjects(promotion))) {
+  for (const digest of new Set(objects)) {
     try {
       for await (const chunk of home.objects.getStream(digest)) void chunk;
     } catch (error) {
@@ -72,7 +110,41 @@ export async function checkPromotion(
       );
     }
   }
-  return { entry, promotion, reasons };
+  return reasons;
+}
+
+/**
+ * Why the feature-pipeline promotion a model promotion references does not hold: missing, another kind
+ * of entry, revoked, or not verifying (request, approvals, authority, requirement). Empty when it holds.
+ */
+async function pipelineReasons(home: Home, ref: Digest, authority: AuthorityState): Promise<Reason[]> {
+  const stored = await home.ledger.find(ref);
+  if (!stored) {
+    return [
+      {
+        code: 'PIPELINE_MISSING',
+        message: `the feature-pipeline promotion ${ref} it consumes is not in the log`,
+      },
+    ];
+  }
+  const entry = openEntry(stored.envelope, home.logPublicKey);
+  if (entry.kind !== PIPELINE_PROMOTION_KIND) {
+    return [
+      {
+        code: 'PIPELINE_MISSING',
+        message: `entry ${ref}, named as its feature-pipeline promotion, is a ${entry.kind} entry`,
+      },
+    ];
+  }
+  try {
+    const check = await checkPipelinePromotion(home, entry, authority);
+    return check.reasons.map((r) => ({
+      code: r.code === 'REVOKED' ? 'PIPELINE_REVOKED' : r.code,
+      message: `the feature-pipeline promotion ${ref}: ${r.message}`,
+    }));
+  } catch (error) {
+    return [reasonOf(error, `the feature-pipeline promotion ${ref}`)];
+  }
 }
 
 export interface GateResult {

@@ -1,6 +1,9 @@
 // Propose, approve, reject and seal: the draft's inputs are frozen as objects, the review document is
 // rendered from them and stored before anyone can approve, approvals are signed statements over that
-// view, and the promotion is sealed once the approvals meet the requirement.
+// view, and the promotion is sealed once the approvals meet the requirement. The candidate is routed
+// before anything is stored, because what the proposal must carry depends on the route: on the low path
+// the challenger may be left to Signet (the incumbent), on the material path a person names it and
+// writes the request.
 import { randomBytes } from 'node:crypto';
 
 import { InputError } from '../errors.js';
@@ -17,6 +20,7 @@ import {
   signRequest,
   type DraftInputs,
 } from '../promotion/draft.js';
+import { isGeneratedRequest } from '../promotion/request.js';
 import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import type { ChallengerRef, IdentityRef, RouteRef } from '../promotion/types.js';
 import { RENDERER_VERSION, renderReview } from '../review/index.js';
@@ -31,7 +35,7 @@ import {
 import { loadAuthority } from './authority.js';
 import type { Home } from './home.js';
 import { findPolicyInForce } from './policy.js';
-import { routeCandidate } from './route.js';
+import { routeCandidate, type Routed } from './route.js';
 import {
   DATASET_REGISTRATION_TYPE,
   MODEL_REGISTRATION_TYPE,
@@ -64,12 +68,19 @@ export interface Actor {
 
 export interface ProposeOptions {
   readonly model: string;
-  readonly challenger: string;
+  /**
+   * A promotion entry id (the incumbent) or a registered model digest (a baseline). Without it, a
+   * candidate routed low is measured against the incumbent (the model's previous promotion); a material
+   * one must name its challenger.
+   */
+  readonly challenger?: string;
   readonly dataset: string;
   readonly metricsFile: string;
   readonly explanationFiles: readonly string[];
   readonly requestFile: string;
   readonly context: string;
+  /** Entry id of the feature-pipeline promotion the model consumes (`--feature-pipeline`). */
+  readonly featurePipeline?: string;
   readonly as: Actor;
 }
 
@@ -77,6 +88,8 @@ export interface ProposeResult {
   readonly draft: string;
   readonly view: Digest;
   readonly inputs: Digest;
+  /** The challenger the draft names: as given, or the incumbent filled in on the low path. */
+  readonly challenger: ChallengerRef['against'];
   /** The route sealed in the draft, and what it needs from approvers. */
   readonly route: RouteRef;
   readonly requirement: ApprovalRequirement;
@@ -93,6 +106,10 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
   if (!CONTEXT_PATTERN.test(options.context)) {
     problem('--context', CONTEXT_RULE);
   }
+  const featurePipeline = options.featurePipeline;
+  if (featurePipeline !== undefined && !isDigest(featurePipeline)) {
+    problem('--feature-pipeline', 'must be the entry id of a feature-pipeline promotion (sha256:…)');
+  }
   const model = await findRegistered<ModelRegistration>(home, 'model', options.model, '--model', problem);
   const dataset = await findRegistered<DatasetRegistration>(
     home,
@@ -101,14 +118,15 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
     '--dataset',
     problem,
   );
-  const challenger = await resolveChallenger(home, options.challenger, problem);
 
   let parsed: ProposalInputs | undefined;
+  let requestBytes: Uint8Array | undefined;
   const readAll = async (): Promise<void> => {
+    requestBytes = await readInput(options.requestFile, '--request');
     parsed = assertProposalInputs({
       dataset: options.dataset,
       metrics: await readInput(options.metricsFile, '--metrics'),
-      request: await readInput(options.requestFile, '--request'),
+      request: requestBytes,
       explanations: await Promise.all(
         options.explanationFiles.map(async (file) => ({
           name: baseName(file),
@@ -135,12 +153,39 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
   } else if (!authority.keyAt(options.as.identity, options.as.signer.keyId, { size })) {
     problem('--as', `the key in your keys folder is not the key bound to ${options.as.identity}`);
   }
-  assertNoProblems(problems);
-  if (!parsed || !model || !dataset || !challenger)
+  // Route by rule (DESIGN invariant 8) when a policy is in force; before the first policy entry, every
+  // promotion takes the default route. Without a model or readable metrics the route is unknown, and
+  // what depends on it waits until the other problems are fixed.
+  const inForce = await findPolicyInForce(home, authority, size);
+  let routed: Routed | undefined;
+  if (inForce && model && parsed) {
+    routed = await routeCandidate(
+      home,
+      inForce,
+      model.record,
+      parsed.metrics.candidate,
+      options.context,
+      featurePipeline !== undefined && isDigest(featurePipeline) ? featurePipeline : undefined,
+    );
+  }
+  const route = inForce ? routed?.route : DEFAULT_ROUTE;
+  const previous = model ? await findPreviousPromotion(home, model.record.name) : undefined;
+  const challenger =
+    options.challenger !== undefined
+      ? await resolveChallenger(home, options.challenger, problem)
+      : await fillInChallenger(home, route, model?.record.name, previous, problem);
+  if (route?.materiality === 'material' && requestBytes && isGeneratedRequest(requestBytes)) {
+    problem(
+      '--request',
+      "a material promotion's request must be written by a person, and this one was generated by `signet promote`",
+    );
+  }
+  assertProposable(problems, route);
+  if (!parsed || !model || !dataset || !challenger || !route || !requestBytes)
     throw new InputError('INVALID_ARGUMENT', 'the proposal is incomplete');
 
   const id = `draft-${randomBytes(8).toString('hex')}`;
-  const request = (await home.objects.put(await readInput(options.requestFile, '--request'))).digest;
+  const request = (await home.objects.put(requestBytes)).digest;
   const report = (await home.objects.put(canonicalize(parsed.metrics))).digest;
   const explanations = [];
   for (const [i, file] of options.explanationFiles.entries()) {
@@ -153,13 +198,6 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
       name: detected.name,
     });
   }
-  const previous = await findPreviousPromotion(home, model.record.name);
-  // Route by rule (DESIGN invariant 8) when a policy is in force; before the first policy entry, every
-  // promotion takes the default route.
-  const inForce = await findPolicyInForce(home, authority, size);
-  const routed = inForce
-    ? await routeCandidate(home, inForce, model.record, parsed.metrics.candidate, options.context)
-    : undefined;
   const inputs: DraftInputs = {
     type: DRAFT_INPUTS_TYPE,
     draft: id,
@@ -171,6 +209,7 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
       hyperparameterFamily: model.record.hyperparameterFamily,
       ...(model.record.hyperparameters ? { hyperparameters: model.record.hyperparameters } : {}),
       ...(model.record.inputContract ? { inputContract: model.record.inputContract } : {}),
+      ...(featurePipeline !== undefined && isDigest(featurePipeline) ? { featurePipeline } : {}),
       registration: model.registration,
     },
     challenger: {
@@ -191,7 +230,7 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
       registration: dataset.registration,
     },
     context: options.context,
-    route: routed?.route ?? DEFAULT_ROUTE,
+    route,
     ...(routed ? { bandsForNext: routed.decision.bandsForNext } : {}),
     ...(parsed.metrics.higherIsBetter ? { higherIsBetter: parsed.metrics.higherIsBetter } : {}),
     ...(previous ? { previous } : {}),
@@ -217,7 +256,27 @@ export async function propose(home: Home, options: ProposeOptions): Promise<Prop
   const requirement = inForce
     ? requirementOfRoute(inputs.route, inputs.model.name, inForce.policy)
     : APPROVER_REQUIREMENT;
-  return { draft: id, view, inputs: inputsDigest, route: inputs.route, requirement };
+  return {
+    draft: id,
+    view,
+    inputs: inputsDigest,
+    challenger: challenger.against,
+    route: inputs.route,
+    requirement,
+  };
+}
+
+/**
+ * Throws the proposal's problems as one InputError; the route goes with them in `details.route` when it
+ * is known, so a caller can tell "material now" from bad input (`signet promote` does).
+ */
+function assertProposable(problems: readonly SourcedProblem[], route: RouteRef | undefined): void {
+  try {
+    assertNoProblems(problems);
+  } catch (error) {
+    if (!(error instanceof InputError) || route === undefined) throw error;
+    throw new InputError(error.code, error.message, { details: { ...error.details, route } });
+  }
 }
 
 /** Renders the review document of a draft from its frozen inputs and the objects they name. */
@@ -289,6 +348,35 @@ async function resolveChallenger(
   }
   if (await home.drafts.findRegistration('model', ref)) return { against: { kind: 'baseline', digest: ref } };
   problem('--challenger', `${ref} is neither a promotion entry nor a registered model`);
+  return undefined;
+}
+
+/**
+ * No `--challenger`: on the low path the incumbent, resolved exactly as if its promotion entry id had
+ * been given. A material promotion (or any promotion while no policy is in force, or a first one) must
+ * name its challenger. Nothing is reported while the route is unknown (the other problems come first).
+ */
+async function fillInChallenger(
+  home: Home,
+  route: RouteRef | undefined,
+  modelName: string | undefined,
+  previous: Digest | undefined,
+  problem: (source: string, message: string) => void,
+): Promise<Pick<ChallengerRef, 'against'> | undefined> {
+  if (route === undefined) return undefined;
+  if (route.policy !== undefined && route.materiality === 'low' && previous !== undefined) {
+    return resolveChallenger(home, previous, problem);
+  }
+  const why =
+    route.policy === undefined
+      ? 'no materiality policy is in force, so every promotion is material'
+      : route.materiality === 'material'
+        ? `this one is routed material (${route.reasons.join('; ')})`
+        : `${modelName ?? 'the model'} has no previous promotion to fill in`;
+  problem(
+    '--challenger',
+    `a material promotion must name its challenger: ${why}; pass the incumbent's promotion entry id or a registered baseline model digest`,
+  );
   return undefined;
 }
 

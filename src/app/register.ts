@@ -195,7 +195,7 @@ export async function countRows(path: string, format: 'csv' | 'ndjson'): Promise
   }
 }
 
-function assertName(name: string, what: string): void {
+export function assertName(name: string, what: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new InputError(
       'INVALID_ARGUMENT',

@@ -7,13 +7,26 @@ import { InputError } from '../errors.js';
 import { openEntry, type OpenedEntry } from '../ledger/entry.js';
 import { DRAFT_INPUTS_TYPE, type DraftInputs } from '../promotion/draft.js';
 import { PROMOTION_KIND, promotionObjects } from '../promotion/seal.js';
+import {
+  PIPELINE_DRAFT_TYPE,
+  PIPELINE_PROMOTION_KIND,
+  pipelinePromotionObjects,
+  type PipelineDraftInputs,
+} from '../promotion/pipeline.js';
 import type { Reason } from '../gate/verify-promotion.js';
 import { canonicalize, parseJson } from '../signing/canonical-json.js';
 import { digestHex, type Digest } from '../signing/digest.js';
 import { isRecord } from '../ledger/entry.js';
 import { findEntry } from './log.js';
 import { loadAuthority } from './authority.js';
-import { checkPromotion, reasonOf, type PromotionCheck } from './gate.js';
+import {
+  checkPipelinePromotion,
+  checkPromotion,
+  reasonOf,
+  type PipelinePromotionCheck,
+  type PromotionCheck,
+} from './gate.js';
+import { renderPipelineView } from './pipeline.js';
 import type { Home } from './home.js';
 import { renderView } from './promote.js';
 
@@ -27,7 +40,20 @@ export interface ReplayResult {
   readonly firstDifference?: number;
   readonly reasons: readonly Reason[];
   readonly written: readonly string[];
-  readonly check: PromotionCheck;
+  readonly check: PromotionCheck | PipelinePromotionCheck;
+}
+
+/** A model-promotion or feature-pipeline-promotion entry by index or id. */
+export async function loadAnyPromotionEntry(home: Home, ref: number | Digest): Promise<OpenedEntry> {
+  const stored = await findEntry(home.ledger, ref);
+  const entry = openEntry(stored.envelope, home.logPublicKey);
+  if (entry.kind !== PROMOTION_KIND && entry.kind !== PIPELINE_PROMOTION_KIND) {
+    throw new InputError(
+      'INVALID_ARGUMENT',
+      `entry ${entry.index} is a ${entry.kind} entry, not a model or feature-pipeline promotion`,
+    );
+  }
+  return entry;
 }
 
 export async function loadPromotionEntry(home: Home, ref: number | Digest): Promise<OpenedEntry> {
@@ -43,8 +69,12 @@ export async function loadPromotionEntry(home: Home, ref: number | Digest): Prom
 }
 
 export async function replay(home: Home, ref: number | Digest, outDir?: string): Promise<ReplayResult> {
-  const entry = await loadPromotionEntry(home, ref);
-  const check = await checkPromotion(home, entry, await loadAuthority(home));
+  const entry = await loadAnyPromotionEntry(home, ref);
+  const authority = await loadAuthority(home);
+  const check =
+    entry.kind === PROMOTION_KIND
+      ? await checkPromotion(home, entry, authority)
+      : await checkPipelinePromotion(home, entry, authority);
   const { promotion } = check;
   const reasons: Reason[] = [...check.reasons];
   const written: string[] = [];
@@ -61,11 +91,29 @@ export async function replay(home: Home, ref: number | Digest, outDir?: string):
   let firstDifference: number | undefined;
   try {
     const inputs = parseJson(await home.objects.get(promotion.request.inputs), 'draft inputs');
-    if (!isRecord(inputs) || inputs['type'] !== DRAFT_INPUTS_TYPE)
-      throw new InputError('INVALID_JSON', 'not a draft');
-    const draft = inputs as unknown as DraftInputs;
-    assertSealedMatchesInputs(draft, promotion, reasons);
-    const rerendered = await renderView(home, draft);
+    let rerendered: Uint8Array;
+    if ('model' in promotion) {
+      if (!isRecord(inputs) || inputs['type'] !== DRAFT_INPUTS_TYPE)
+        throw new InputError('INVALID_JSON', 'not a draft');
+      const draft = inputs as unknown as DraftInputs;
+      assertSealedMatchesInputs(draft, promotion, reasons);
+      rerendered = await renderView(home, draft);
+    } else {
+      if (!isRecord(inputs) || inputs['type'] !== PIPELINE_DRAFT_TYPE)
+        throw new InputError('INVALID_JSON', 'not a feature-pipeline draft');
+      const draft = inputs as unknown as PipelineDraftInputs;
+      assertSameFields(
+        [
+          ['pipeline', draft.pipeline, promotion.pipeline],
+          ['request', draft.request, promotion.request.document],
+          ['context', draft.context, promotion.context],
+          ['route', draft.route, promotion.route],
+          ['previous', draft.previous ?? null, promotion.previous ?? null],
+        ],
+        reasons,
+      );
+      rerendered = await renderPipelineView(home, draft);
+    }
     rendered = true;
     if (stored) {
       firstDifference = firstDifferingByte(stored, rerendered);
@@ -88,7 +136,8 @@ export async function replay(home: Home, ref: number | Digest, outDir?: string):
       await writeFile(file, stored);
       written.push(file);
     }
-    for (const digest of new Set(promotionObjects(promotion))) {
+    const objects = 'model' in promotion ? promotionObjects(promotion) : pipelinePromotionObjects(promotion);
+    for (const digest of new Set(objects)) {
       try {
         const file = path.join(outDir, 'objects', digestHex(digest));
         await writeFile(file, await home.objects.get(digest));
@@ -119,18 +168,24 @@ function assertSealedMatchesInputs(
   promotion: PromotionCheck['promotion'],
   reasons: Reason[],
 ): void {
+  assertSameFields(
+    [
+      ['model', inputs.model, promotion.model],
+      ['challenger', inputs.challenger, promotion.challenger],
+      ['request', inputs.request, promotion.request.document],
+      ['explanations', inputs.explanations, promotion.explanations],
+      ['dataset', inputs.dataset, promotion.dataset],
+      ['context', inputs.context, promotion.context],
+      ['route', inputs.route, promotion.route],
+      ['bandsForNext', inputs.bandsForNext ?? null, promotion.bandsForNext ?? null],
+    ],
+    reasons,
+  );
+}
+
+function assertSameFields(pairs: readonly [string, unknown, unknown][], reasons: Reason[]): void {
   const same = (a: unknown, b: unknown): boolean =>
     Buffer.from(canonicalize(a)).equals(Buffer.from(canonicalize(b)));
-  const pairs: [string, unknown, unknown][] = [
-    ['model', inputs.model, promotion.model],
-    ['challenger', inputs.challenger, promotion.challenger],
-    ['request', inputs.request, promotion.request.document],
-    ['explanations', inputs.explanations, promotion.explanations],
-    ['dataset', inputs.dataset, promotion.dataset],
-    ['context', inputs.context, promotion.context],
-    ['route', inputs.route, promotion.route],
-    ['bandsForNext', inputs.bandsForNext ?? null, promotion.bandsForNext ?? null],
-  ];
   for (const [field, signed, sealed] of pairs) {
     if (!same(signed, sealed)) {
       reasons.push({

@@ -5,12 +5,21 @@
 // engine's failClosed rule then makes the promotion material; sealed bands that do not check are refused.
 import { VerificationError } from '../errors.js';
 import { openEntry, isRecord, type OpenedEntry } from '../ledger/entry.js';
+import { isEmptyDiff } from '../policy/contract-diff.js';
+import {
+  PIPELINE_PROMOTION_KIND,
+  readPipelinePromotion,
+  type PipelinePromotionPredicate,
+} from '../promotion/pipeline.js';
 import {
   checkBands,
+  describeDiff,
+  diffContracts,
   evaluatePolicy,
   toRouteRef,
   type Candidate,
   type ContractFeature,
+  type FeaturePipelineView,
   type LedgerView,
   type PopulationShift,
   type PreviousPromotion,
@@ -20,6 +29,7 @@ import { parseInputContract } from '../promotion/inputs.js';
 import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import type { MetricValues, PromotionPredicate, RouteRef } from '../promotion/types.js';
 import type { Digest } from '../signing/digest.js';
+import { findRevocation } from './decide.js';
 import type { Home } from './home.js';
 import type { PolicyInForce } from './policy.js';
 import type { ModelRegistration } from './register.js';
@@ -28,11 +38,14 @@ import type { ModelRegistration } from './register.js';
 export const POPULATION_SHIFT_KIND = 'population-shift';
 
 /**
- * What the log says about `modelName` for routing its next promotion, up to the current end of the log.
- * Feature-pipeline facts are not gathered yet: a candidate that references a feature-pipeline promotion
- * is routed material by the engine's failClosed rule.
+ * What the log says about `modelName` for routing its next promotion, up to the current end of the log,
+ * and about the feature-pipeline promotion the candidate references, if it references one.
  */
-export async function gatherLedgerView(home: Home, modelName: string): Promise<LedgerView> {
+export async function gatherLedgerView(
+  home: Home,
+  modelName: string,
+  featurePipeline?: Digest,
+): Promise<LedgerView> {
   const promotions: { entry: OpenedEntry; promotion: PromotionPredicate }[] = [];
   const shifts: OpenedEntry[] = [];
   for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND, POPULATION_SHIFT_KIND])) {
@@ -47,7 +60,12 @@ export async function gatherLedgerView(home: Home, modelName: string): Promise<L
   const latest = promotions[promotions.length - 1];
   const previous = latest ? await previousOf(home, latest.entry, latest.promotion) : undefined;
   const committee = promotions.filter((p) => p.promotion.route.materiality === 'material').pop();
+  const pipelineFacts =
+    featurePipeline === undefined
+      ? undefined
+      : await featurePipelineFacts(home, featurePipeline, latest?.entry.id, latest?.promotion);
   return {
+    ...(pipelineFacts ? { featurePipeline: pipelineFacts } : {}),
     ...(previous ? { previous } : {}),
     ...(committee
       ? {
@@ -70,9 +88,11 @@ export async function candidateOf(
   model: ModelRegistration,
   metrics: MetricValues,
   context: string,
+  featurePipeline?: Digest,
 ): Promise<Candidate> {
   const inputContract = model.inputContract ? await readContract(home, model.inputContract) : undefined;
   return {
+    ...(featurePipeline !== undefined ? { featurePipeline } : {}),
     modelName: model.name,
     modelDigest: model.digest,
     class: model.class,
@@ -98,9 +118,10 @@ export async function routeCandidate(
   model: ModelRegistration,
   metrics: MetricValues,
   context: string,
+  featurePipeline?: Digest,
 ): Promise<Routed> {
-  const view = await gatherLedgerView(home, model.name);
-  const candidate = await candidateOf(home, model, metrics, context);
+  const view = await gatherLedgerView(home, model.name, featurePipeline);
+  const candidate = await candidateOf(home, model, metrics, context, featurePipeline);
   const decision = evaluatePolicy(policy.policy, view, candidate);
   return { decision, route: toRouteRef(decision, policy.record.policy), view, candidate };
 }
@@ -139,8 +160,60 @@ async function previousOf(
   };
 }
 
+/**
+ * The facts about a referenced feature-pipeline promotion: missing (no such entry, or not a pipeline
+ * promotion), revoked, and whether its output contract differs from that of the pipeline the model's
+ * previous promotion consumed (a model that consumed none before changes its lineage: that counts as a
+ * change). Undefined when a contract cannot be read: the engine's failClosed rule then fires.
+ */
+async function featurePipelineFacts(
+  home: Home,
+  ref: Digest,
+  previousEntry: Digest | undefined,
+  previous: PromotionPredicate | undefined,
+): Promise<FeaturePipelineView | undefined> {
+  const pipeline = await readPipelinePromotionEntry(home, ref);
+  if (pipeline === undefined) return { entry: ref, status: 'missing', contractChanged: false };
+  if (await findRevocation(home, ref)) return { entry: ref, status: 'revoked', contractChanged: false };
+  const unchanged: FeaturePipelineView = { entry: ref, status: 'ok', contractChanged: false };
+  if (previous === undefined || previousEntry === undefined) return unchanged;
+  const before = previous.model.featurePipeline;
+  if (before === undefined) {
+    return {
+      entry: ref,
+      status: 'ok',
+      contractChanged: true,
+      diff: [`the previous promotion ${previousEntry} consumed no feature-pipeline promotion`],
+    };
+  }
+  if (before === ref) return unchanged;
+  const earlier = await readPipelinePromotionEntry(home, before);
+  if (earlier === undefined) return undefined;
+  const [from, to] = await Promise.all([
+    readContract(home, earlier.pipeline.outputContract),
+    readContract(home, pipeline.pipeline.outputContract),
+  ]);
+  if (from === undefined || to === undefined) return undefined;
+  const diff = diffContracts(from, to);
+  return isEmptyDiff(diff)
+    ? unchanged
+    : { entry: ref, status: 'ok', contractChanged: true, diff: describeDiff(diff) };
+}
+
+/** A feature-pipeline promotion by entry id; undefined when there is no such entry or it is another kind. */
+export async function readPipelinePromotionEntry(
+  home: Home,
+  id: Digest,
+): Promise<PipelinePromotionPredicate | undefined> {
+  const stored = await home.ledger.find(id);
+  if (!stored) return undefined;
+  const entry = openEntry(stored.envelope, home.logPublicKey);
+  if (entry.kind !== PIPELINE_PROMOTION_KIND) return undefined;
+  return readPipelinePromotion(entry.statement.predicate);
+}
+
 /** An input contract object's features; undefined when it cannot be read or checked (fail closed). */
-async function readContract(
+export async function readContract(
   home: Home,
   digest: Digest,
 ): Promise<{ features: readonly ContractFeature[] } | undefined> {

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import type { Reason, RouteDecision } from '../policy/index.js';
 import { assertNoProblems, collectProblems, parseMetrics, type SourcedProblem } from '../promotion/inputs.js';
 import type { RouteRef } from '../promotion/types.js';
-import { equalDigests, type Digest } from '../signing/digest.js';
+import { equalDigests, isDigest, type Digest } from '../signing/digest.js';
 import { requirementOfRoute, type ApprovalRequirement } from '../gate/verify-promotion.js';
 import type { Home } from './home.js';
 import { findPolicyInForce } from './policy.js';
@@ -17,6 +17,8 @@ export interface TryRouteOptions {
   readonly dataset: string;
   readonly metricsFile: string;
   readonly context: string;
+  /** Entry id of the feature-pipeline promotion the model consumes. */
+  readonly featurePipeline?: string;
 }
 
 export interface TryRouteResult {
@@ -40,6 +42,10 @@ export async function tryRoute(home: Home, options: TryRouteOptions): Promise<Tr
   const problem = (source: string, message: string): void =>
     void problems.push({ source, path: '', message });
   if (!CONTEXT_PATTERN.test(options.context)) problem('--context', CONTEXT_RULE);
+  const featurePipeline = options.featurePipeline;
+  if (featurePipeline !== undefined && !isDigest(featurePipeline)) {
+    problem('--feature-pipeline', 'must be the entry id of a feature-pipeline promotion (sha256:…)');
+  }
   const model = await findRegistered<ModelRegistration>(home, 'model', options.model, '--model', problem);
   const dataset = await findRegistered<DatasetRegistration>(
     home,
@@ -68,7 +74,14 @@ export async function tryRoute(home: Home, options: TryRouteOptions): Promise<Tr
       'no materiality policy is in force, so there is nothing to route by: every promotion needs one approval by a holder of the approver role',
     );
   }
-  const routed = await routeCandidate(home, inForce, model.record, metrics.candidate, options.context);
+  const routed = await routeCandidate(
+    home,
+    inForce,
+    model.record,
+    metrics.candidate,
+    options.context,
+    featurePipeline !== undefined && isDigest(featurePipeline) ? featurePipeline : undefined,
+  );
   return {
     model: { name: model.record.name, digest: model.record.digest },
     context: options.context,

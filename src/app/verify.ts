@@ -5,6 +5,7 @@ import { AUTHORITY_KINDS, AuthorityState, POLICY_KIND } from '../authority/state
 import { LogVerifier } from '../ledger/log-verifier.js';
 import { promotionReasons } from '../gate/verify-promotion.js';
 import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import { PIPELINE_PROMOTION_KIND, readPipelinePromotion } from '../promotion/pipeline.js';
 import { referencedObjects } from '../ledger/references.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
 import type { Policy } from '../policy/index.js';
@@ -46,10 +47,13 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
         policies.set(policy, await readPolicyObject(home, policy));
       }
     }
-    if (entry.kind === PROMOTION_KIND) {
+    if (entry.kind === PROMOTION_KIND || entry.kind === PIPELINE_PROMOTION_KIND) {
       // Every sealed promotion's request, approvals and authority, judged at its own position, against
       // what the policy its route names required.
-      const promotion = readPromotion(entry.statement.predicate);
+      const promotion =
+        entry.kind === PROMOTION_KIND
+          ? readPromotion(entry.statement.predicate)
+          : readPipelinePromotion(entry.statement.predicate);
       const named = promotion.route.policy;
       let policy = named === undefined ? undefined : policies.get(named);
       if (named !== undefined && policy === undefined) policy = await readPolicyObject(home, named);
@@ -57,7 +61,7 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
       if (reasons.length > 0) {
         throw new VerificationError(
           reasons[0]!.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',
-          `entry ${entry.index} (model-promotion ${entry.id}): ${reasons.map((r) => r.message).join('; ')}`,
+          `entry ${entry.index} (${entry.kind} ${entry.id}): ${reasons.map((r) => r.message).join('; ')}`,
           { details: { index: entry.index, id: entry.id, reasons } },
         );
       }

@@ -25,6 +25,7 @@ const FAMILIES: Readonly<Record<string, () => Promise<Register>>> = {
   policy: async () => (await import('./policy.js')).registerPolicyCommands,
   promotion: async () => (await import('./promotion.js')).registerPromotionCommands,
   promote: async () => (await import('./promote.js')).registerPromoteCommand,
+  pipeline: async () => (await import('./pipeline.js')).registerPipelineCommands,
 };
 
 /** Which family defines each top-level command. */
@@ -45,11 +46,13 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   review: 'promotion',
   approve: 'promotion',
   reject: 'promotion',
+  seal: 'promotion',
   gate: 'promotion',
   revoke: 'promotion',
   show: 'promotion',
   replay: 'promotion',
   promote: 'promote',
+  pipeline: 'pipeline',
 };
 
 /**

@@ -77,9 +77,17 @@ export function registerPolicyCommands(program: Command, out: Output): void {
     .requiredOption('--dataset <digest>', 'the registered evaluation dataset digest')
     .requiredOption('--metrics <file>', 'metrics JSON (schemas/metrics.v1.schema.json)')
     .requiredOption('--context <context>', 'the deployment context, e.g. retail-credit/uk')
+    .option('--feature-pipeline <entry>', 'the feature-pipeline promotion the model consumes (entry id)')
     .option('--json', 'print as JSON')
     .action(
-      async (opts: { model: string; dataset: string; metrics: string; context: string; json?: boolean }) => {
+      async (opts: {
+        model: string;
+        dataset: string;
+        metrics: string;
+        context: string;
+        featurePipeline?: string;
+        json?: boolean;
+      }) => {
         out.json = Boolean(opts.json);
         const result = await withHome((home) =>
           tryRoute(home, {
@@ -87,6 +95,7 @@ export function registerPolicyCommands(program: Command, out: Output): void {
             dataset: opts.dataset,
             metricsFile: opts.metrics,
             context: opts.context,
+            ...(opts.featurePipeline !== undefined ? { featurePipeline: opts.featurePipeline } : {}),
           }),
         );
         if (opts.json) return printJson(out, result);

@@ -32,6 +32,7 @@ interface PromoteOpts {
   as: string;
   request?: string;
   challenger?: string;
+  featurePipeline?: string;
   wait?: boolean;
   timeout: string;
   json?: boolean;
@@ -41,11 +42,12 @@ export function registerPromoteCommand(program: Command, out: Output): void {
   program
     .command('promote')
     .description(
-      'One command from CI: register the model and dataset, route the candidate, fill in the incumbent as\n' +
-        'the challenger, generate the request from the numbers (low path only) and propose. Low: prints the\n' +
+      'One command from CI: register the model and dataset, route the candidate and propose; on the low\n' +
+        'path the incumbent is the challenger and the request is generated from the numbers. Low: prints the\n' +
         'approve command for the on-call approver and POSTs it to $SIGNET_WEBHOOK_URL; with --wait, waits\n' +
         'until sealed (exit 0) or rejected (exit 1), or times out (exit 2). Material: exit 3 with the reasons;\n' +
-        'a person must write the request (--request), and then the draft is left for the committee.',
+        'a person must write the request (--request) and name the challenger (--challenger), and then the\n' +
+        'draft is left for the committee.',
     )
     .requiredOption('--model <path>', 'the model file or folder')
     .option('--name <name>', 'the model name, e.g. credit-scorecard (required)')
@@ -60,6 +62,7 @@ export function registerPromoteCommand(program: Command, out: Output): void {
     .requiredOption('--as <id>', 'the requester (the pipeline identity)')
     .option('--request <file>', 'a request written by a person (default: generated, low path only)')
     .option('--challenger <digest|entry>', 'the challenger (default: the incumbent, the latest promotion)')
+    .option('--feature-pipeline <entry>', 'the feature-pipeline promotion the model consumes (entry id)')
     .option('--wait', 'wait until the draft is sealed or rejected')
     .option('--timeout <seconds>', 'how long --wait waits', '3600')
     .option('--json', 'print the result as JSON')
@@ -87,6 +90,7 @@ export function registerPromoteCommand(program: Command, out: Output): void {
           context: opts.context,
           ...(opts.request !== undefined ? { requestFile: opts.request } : {}),
           ...(opts.challenger !== undefined ? { challenger: opts.challenger } : {}),
+          ...(opts.featurePipeline !== undefined ? { featurePipeline: opts.featurePipeline } : {}),
           as: { identity: opts.as, signer },
         }),
       );
@@ -139,6 +143,7 @@ function view(result: PromoteCiResult): Record<string, unknown> {
     reasons: result.reasons,
     requirement: result.requirement,
     ...(result.challenger !== undefined ? { challenger: result.challenger } : {}),
+    ...(result.incumbent !== undefined ? { incumbent: result.incumbent } : {}),
     generatedRequest: result.generatedRequest,
     ...(result.refusal !== undefined ? { refusal: result.refusal } : {}),
     approvers: result.approvers,
@@ -150,7 +155,7 @@ function describe(result: PromoteCiResult): string {
     `${result.proposal?.draft ?? 'no draft'}\n` +
     `  model ${result.model.name} ${result.model.digest}\n` +
     `  dataset "${result.dataset.label}" ${result.dataset.digest}\n` +
-    `  challenger ${result.challenger ?? 'none (first promotion)'}\n` +
+    `  challenger ${result.challenger ?? (result.incumbent === undefined ? 'none (first promotion)' : 'none named (a material promotion must name it)')}\n` +
     `  request ${result.generatedRequest ? 'generated from the numbers' : result.proposal ? 'written by a person' : 'none'}\n` +
     `  route ${result.route.materiality}, tier ${result.route.tier}: needs ${describeRequirement(result.requirement)}\n` +
     result.reasons.map((r) => `    - ${r}\n`).join('')

@@ -1,16 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 
-import { approve, reject, revokePromotion, submitApproval } from '../app/decide.js';
+import { approve, reject, revokePromotion, seal, submitApproval } from '../app/decide.js';
 import { gate } from '../app/gate.js';
 import { hashArtefact } from '../app/hash-artefact.js';
 import { parseEntryRef } from '../app/log.js';
 import { assertContext, propose } from '../app/promote.js';
 import { registerDataset, registerModel } from '../app/register.js';
-import { loadPromotionEntry, replay } from '../app/replay.js';
+import { loadAnyPromotionEntry, replay } from '../app/replay.js';
 import { loadUserSigner } from '../app/user-keys.js';
 import { loadAuthority } from '../app/authority.js';
-import { checkPromotion } from '../app/gate.js';
+import { checkPipelinePromotion, checkPromotion } from '../app/gate.js';
+import { PIPELINE_PROMOTION_KIND, type PipelinePromotionPredicate } from '../promotion/pipeline.js';
 import { EXIT_NO, InputError } from '../errors.js';
 import { describeRequirement } from '../gate/verify-promotion.js';
 import { checkBands } from '../policy/index.js';
@@ -98,9 +99,10 @@ export function registerPromotionCommands(program: Command, out: Output): void {
         'screen) before anyone can approve. Every problem with the inputs is reported at once.',
     )
     .requiredOption('--model <digest>', 'the registered candidate model digest')
-    .requiredOption(
+    .option(
       '--challenger <digest|entry>',
-      'the incumbent promotion entry id, or a registered baseline model digest',
+      'the incumbent promotion entry id, or a registered baseline model digest (default on the low\n' +
+        "path: the incumbent, the model's latest promotion; a material promotion must name it)",
     )
     .requiredOption('--dataset <digest>', 'the registered evaluation dataset digest')
     .requiredOption('--metrics <file>', 'metrics JSON (schemas/metrics.v1.schema.json)')
@@ -110,12 +112,14 @@ export function registerPromotionCommands(program: Command, out: Output): void {
       'the request Markdown: Justification, Scope, Intended deployment, Known limitations',
     )
     .requiredOption('--context <context>', 'the deployment context, e.g. retail-credit/uk')
+    .option('--feature-pipeline <entry>', 'the feature-pipeline promotion the model consumes (entry id)')
     .requiredOption('--as <id>', 'the requester')
     .option('--json', 'print the result as JSON')
     .action(
       async (opts: {
         model: string;
-        challenger: string;
+        challenger?: string;
+        featurePipeline?: string;
         dataset: string;
         metrics: string;
         explanation: string[];
@@ -129,18 +133,22 @@ export function registerPromotionCommands(program: Command, out: Output): void {
         const result = await withHome((home) =>
           propose(home, {
             model: opts.model,
-            challenger: opts.challenger,
+            ...(opts.challenger !== undefined ? { challenger: opts.challenger } : {}),
             dataset: opts.dataset,
             metricsFile: opts.metrics,
             explanationFiles: opts.explanation,
             requestFile: opts.request,
             context: opts.context,
+            ...(opts.featurePipeline !== undefined ? { featurePipeline: opts.featurePipeline } : {}),
             as: { identity: opts.as, signer },
           }),
         );
         if (opts.json) return printJson(out, result);
+        const against = result.challenger;
         out.stdout(
           `${result.draft}\n  view ${result.view}\n` +
+            `  challenger ${against.kind} ${against.digest}${against.entry ? ` (promotion ${against.entry})` : ''}` +
+            `${opts.challenger === undefined ? ', filled in' : ''}\n` +
             `  route ${result.route.materiality}, tier ${result.route.tier}: needs ${describeRequirement(result.requirement)}\n` +
             result.route.reasons.map((r) => `    - ${r}\n`).join('') +
             `  review it: signet review ${result.draft} -o review.html\n`,
@@ -196,6 +204,33 @@ export function registerPromotionCommands(program: Command, out: Output): void {
       if (opts.json) return printJson(out, view);
       out.stdout(`approved (${result.valid} of ${result.required} required)\n`);
       if (result.sealed) out.stdout(`sealed: entry ${result.sealed.index} ${result.sealed.id}\n`);
+    });
+
+  program
+    .command('seal')
+    .description(
+      "Re-check the approvals stored for a draft's current view and seal it if they meet its route's\n" +
+        'requirement (approving seals already when the last approval arrives; this is for a retry).\n' +
+        'Exit 1 when they do not suffice.',
+    )
+    .argument('<draft>', 'the draft id')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const result = await withHome((home) => seal(home, id));
+      if (!result.sealed) out.exitCode = EXIT_NO;
+      const view = {
+        sealed: result.sealed ? { entry: result.sealed.id, index: result.sealed.index } : undefined,
+        valid: result.valid,
+        required: result.required,
+        requirement: result.requirement,
+      };
+      if (opts.json) return printJson(out, view);
+      out.stdout(
+        result.sealed
+          ? `sealed: promotion ${result.sealed.index} ${result.sealed.id}\n`
+          : `not sealed: ${result.valid} of ${result.required} valid approval(s); needs ${describeRequirement(result.requirement)}\n`,
+      );
     });
 
   program
@@ -262,11 +297,15 @@ export function registerPromotionCommands(program: Command, out: Output): void {
     .action(async (ref: string, opts: { json?: boolean }) => {
       out.json = Boolean(opts.json);
       const check = await withHome(async (home) => {
-        const entry = await loadPromotionEntry(home, parseEntryRef(ref));
-        return checkPromotion(home, entry, await loadAuthority(home));
+        const entry = await loadAnyPromotionEntry(home, parseEntryRef(ref));
+        const authority = await loadAuthority(home);
+        return entry.kind === PIPELINE_PROMOTION_KIND
+          ? checkPipelinePromotion(home, entry, authority)
+          : checkPromotion(home, entry, authority);
       });
       if (check.reasons.length > 0) out.exitCode = EXIT_NO;
       const view = {
+        kind: check.entry.kind,
         entry: check.entry.id,
         index: check.entry.index,
         time: check.entry.time,
@@ -275,7 +314,11 @@ export function registerPromotionCommands(program: Command, out: Output): void {
         promotion: check.promotion,
       };
       if (opts.json) return printJson(out, view);
-      out.stdout(describePromotion(check.entry.index, check.entry.id, check.entry.time, check.promotion));
+      out.stdout(
+        'model' in check.promotion
+          ? describePromotion(check.entry.index, check.entry.id, check.entry.time, check.promotion)
+          : describePipelinePromotion(check.entry.index, check.entry.id, check.entry.time, check.promotion),
+      );
       out.stdout(
         check.reasons.length === 0
           ? 'verification: ok (log signature, inclusion, request, approvals and authority, objects)\n'
@@ -318,6 +361,28 @@ export function registerPromotionCommands(program: Command, out: Output): void {
           (opts.output !== undefined ? `wrote ${result.written.length} files to ${opts.output}\n` : ''),
       );
     });
+}
+
+function describePipelinePromotion(
+  index: number,
+  id: string,
+  time: string,
+  p: PipelinePromotionPredicate,
+): string {
+  return [
+    `feature-pipeline promotion ${index} ${id}`,
+    `  sealed at        ${time} (log time)`,
+    `  context          ${p.context}`,
+    `  route            ${p.route.materiality}, tier ${p.route.tier}${p.route.policy ? ` (policy ${p.route.policy})` : ''}`,
+    ...(Array.isArray(p.route.reasons) ? p.route.reasons.map((r) => `      - ${String(r)}`) : []),
+    `  pipeline         ${p.pipeline.name} ${p.pipeline.digest}`,
+    `  output contract  ${p.pipeline.outputContract}`,
+    `  request          ${p.request.document} by ${p.request.author.subject}`,
+    `  approvals        ${p.approvals.map((a) => `${a.identity.subject} (${a.roles.join(', ')})`).join('; ')}`,
+    `  view             ${p.view.digest} (${p.view.renderer})`,
+    ...(p.previous ? [`  previous         ${p.previous}`] : []),
+    '',
+  ].join('\n');
 }
 
 function describePromotion(index: number, id: string, time: string, p: PromotionPredicate): string {

@@ -10,7 +10,9 @@ import type { OpenedEntry } from '../ledger/entry.js';
 import { requirementFor, type Policy } from '../policy/index.js';
 import { verifyApproval } from '../promotion/approval.js';
 import { verifyRequestSignature } from '../promotion/draft.js';
+import type { PipelinePromotionPredicate } from '../promotion/pipeline.js';
 import type { PromotionPredicate, RouteRef } from '../promotion/types.js';
+import type { Digest } from '../signing/digest.js';
 import { keyIdOf } from '../signing/keys.js';
 
 export interface Reason {
@@ -73,18 +75,30 @@ export function describeRequirement(requirement: ApprovalRequirement): string {
     : `${requirement.quorum} approvals by distinct holders of ${roles}`;
 }
 
+/** A sealed decision: a model promotion or a feature-pipeline promotion. */
+export type SealedDecision = PromotionPredicate | PipelinePromotionPredicate;
+
+/** What a sealed decision is about: the model, or the feature pipeline (name and content digest). */
+export function subjectOfDecision(decision: SealedDecision): {
+  readonly name: string;
+  readonly digest: Digest;
+} {
+  return 'pipeline' in decision ? decision.pipeline : decision.model;
+}
+
 /**
- * Every reason the sealed promotion does not verify; empty when it does. `policy` is the policy document
+ * Every reason the sealed promotion (of a model or a feature pipeline) does not verify; empty when it does. `policy` is the policy document
  * the sealed route names (read by the caller from the object store), undefined when it names none or it
  * could not be read (the caller reports why).
  */
 export function promotionReasons(
   entry: OpenedEntry,
-  promotion: PromotionPredicate,
+  promotion: SealedDecision,
   authority: AuthorityState,
   policy: Policy | undefined,
 ): Reason[] {
   const reasons: Reason[] = [];
+  const subject = subjectOfDecision(promotion);
   const position = { size: entry.index, time: entry.time };
   const fail = (error: unknown, what: string): void => {
     reasons.push(
@@ -107,7 +121,7 @@ export function promotionReasons(
   const facts = {
     draft: promotion.draft,
     view: promotion.view.digest,
-    model: promotion.model.digest,
+    model: subject.digest,
     request: promotion.request.document,
     context: promotion.context,
   };
@@ -123,7 +137,7 @@ export function promotionReasons(
   }
   let requirement: ApprovalRequirement;
   try {
-    requirement = requirementOfRoute(promotion.route, promotion.model.name, policy);
+    requirement = requirementOfRoute(promotion.route, subject.name, policy);
   } catch (error) {
     fail(error, 'the requirement of the sealed route');
     reasons.push({ code: 'NOT_APPROVED', message: 'the approvals cannot be checked against the route' });
@@ -134,7 +148,7 @@ export function promotionReasons(
     try {
       verifyApproval(approval, facts, {
         authority,
-        modelName: promotion.model.name,
+        modelName: subject.name,
         requester: promotion.request.author.subject,
         roles: requirement.roles,
         position,

@@ -4,6 +4,11 @@ import { POLICY_KIND } from '../authority/state.js';
 import { isDigest, type Digest } from '../signing/digest.js';
 import type { OpenedEntry } from './entry.js';
 import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
+import {
+  PIPELINE_PROMOTION_KIND,
+  pipelinePromotionObjects,
+  readPipelinePromotion,
+} from '../promotion/pipeline.js';
 
 export function referencedObjects(entry: OpenedEntry): Digest[] {
   const references: Digest[] = [entry.id];
@@ -12,6 +17,9 @@ export function referencedObjects(entry: OpenedEntry): Digest[] {
       break;
     case PROMOTION_KIND:
       references.push(...promotionObjects(readPromotion(entry.statement.predicate)));
+      break;
+    case PIPELINE_PROMOTION_KIND:
+      references.push(...pipelinePromotionObjects(readPipelinePromotion(entry.statement.predicate)));
       break;
     case POLICY_KIND: {
       // The policy document; the authority fold has already refused a policy entry without a digest.

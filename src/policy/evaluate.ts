@@ -170,19 +170,21 @@ export const committeeDrift: Rule = (policy, view, candidate) => {
   );
 };
 
-/** Fires when the input contract differs from the previous promotion's; the diff is in the reason. */
-export const inputContract: Rule = (_policy, view, candidate) => {
-  const before = view.previous?.inputContract;
-  const after = candidate.inputContract;
-  if (view.previous === undefined || before === undefined || after === undefined) return [];
-  const diff = diffContracts(before, after);
-  if (isEmptyDiff(diff)) return [];
-  const phrases = describeDiff(diff);
-  return [
-    reason(
-      'inputContract',
-      `the input contract changed since ${view.previous.entry}: ${phrases.join('; ')}`,
-      {
+/**
+ * A rule firing when the contract (of features in) differs from the previous promotion's; the diff is
+ * in the reason. `what` names the contract in the reason: a model's input contract, a feature
+ * pipeline's output contract.
+ */
+function contractRule(what: string): Rule {
+  return (_policy, view, candidate) => {
+    const before = view.previous?.inputContract;
+    const after = candidate.inputContract;
+    if (view.previous === undefined || before === undefined || after === undefined) return [];
+    const diff = diffContracts(before, after);
+    if (isEmptyDiff(diff)) return [];
+    const phrases = describeDiff(diff);
+    return [
+      reason('inputContract', `the ${what} changed since ${view.previous.entry}: ${phrases.join('; ')}`, {
         previous: view.previous.entry,
         added: diff.added.map((f) => ({ name: f.name, type: f.type })),
         removed: diff.removed.map((f) => ({ name: f.name, type: f.type })),
@@ -190,10 +192,13 @@ export const inputContract: Rule = (_policy, view, candidate) => {
         recategorised: diff.recategorised.map((r) => ({ name: r.name, from: [...r.from], to: [...r.to] })),
         reordered: diff.reordered,
         diff: phrases,
-      },
-    ),
-  ];
-};
+      }),
+    ];
+  };
+}
+
+/** Fires when the input contract differs from the previous promotion's; the diff is in the reason. */
+export const inputContract: Rule = contractRule('input contract');
 
 /** Fires when the model class or the hyperparameter family differs from the previous promotion's. */
 export const modelClass: Rule = (_policy, view, candidate) => {
@@ -450,6 +455,10 @@ export const RULES: Readonly<Record<RuleName, Rule>> = {
 export function evaluatePolicy(policy: Policy, view: LedgerView, candidate: Candidate): RouteDecision {
   const effective = effectivePolicy(policy, candidate.modelName);
   const reasons = RULE_NAMES.flatMap((name) => RULES[name](effective, view, candidate));
+  return decisionOf(effective, reasons);
+}
+
+function decisionOf(effective: EffectivePolicy, reasons: Reason[]): RouteDecision {
   const materiality = reasons.length === 0 ? 'low' : 'material';
   const requirement: Requirement =
     materiality === 'low'
@@ -464,14 +473,56 @@ export function evaluatePolicy(policy: Policy, view: LedgerView, candidate: Cand
   };
 }
 
+/** The rules a feature-pipeline promotion is routed by: it has no metrics, population or model class. */
+export const PIPELINE_RULE_NAMES = [
+  'firstPromotion',
+  'inputContract',
+  'failClosed',
+] as const satisfies readonly RuleName[];
+
+const PIPELINE_RULES: Readonly<Record<(typeof PIPELINE_RULE_NAMES)[number], Rule>> = {
+  firstPromotion,
+  inputContract: contractRule('output contract'),
+  failClosed,
+};
+
+/**
+ * Routes a feature-pipeline promotion with the same engine: material on its first promotion, when its
+ * output contract differs from the previous promotion's (the diff in the reason), and when an input for
+ * that comparison is missing (fail closed). The candidate's `inputContract` is the pipeline's output
+ * contract; its `modelName` the pipeline name, whose policy section (if any) gives the tier, committee
+ * and on-call role. Metric bands do not apply: a pipeline has no metrics.
+ *
+ * @example
+ * evaluatePipelinePolicy(policy, { approvedContexts: [], populationShifts: [] }, candidate).materiality; // 'material'
+ */
+export function evaluatePipelinePolicy(
+  policy: Policy,
+  view: LedgerView,
+  candidate: Candidate,
+): RouteDecision {
+  const effective: EffectivePolicy = {
+    ...effectivePolicy(policy, candidate.modelName),
+    bands: {},
+    committeeBands: {},
+    requireFeaturePipeline: false,
+  };
+  const reasons = PIPELINE_RULE_NAMES.flatMap((name) => PIPELINE_RULES[name](effective, view, candidate));
+  return decisionOf(effective, reasons);
+}
+
 /**
  * The route as a promotion seals it: the reasons as sentences, and the digest of the policy document's
  * bytes. A low route says that no rule fired, so the sealed route is never silent.
  */
-export function toRouteRef(decision: RouteDecision, policy: Digest): RouteRef {
+export function toRouteRef(
+  decision: RouteDecision,
+  policy: Digest,
+  checked: readonly RuleName[] = RULE_NAMES,
+): RouteRef {
   const reasons =
     decision.reasons.length === 0
-      ? [`no materiality rule fired (checked: ${RULE_NAMES.join(', ')})`]
+      ? [`no materiality rule fired (checked: ${checked.join(', ')})`]
       : decision.reasons.map((r) => r.message);
   return { materiality: decision.materiality, tier: decision.tier, reasons, policy };
 }

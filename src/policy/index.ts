@@ -20,7 +20,9 @@ export {
 export { effectivePolicy, requirementFor, type EffectivePolicy, type Requirement } from './effective.js';
 export { describeDiff, diffContracts, type ContractDiff, type ContractFeature } from './contract-diff.js';
 export {
+  evaluatePipelinePolicy,
   evaluatePolicy,
+  PIPELINE_RULE_NAMES,
   RULE_NAMES,
   RULES,
   toRouteRef,

@@ -100,7 +100,7 @@ ${sections.filter((s) => s !== '').map((s) => markup`${s}\n`)}</body>
   return new TextEncoder().encode(page.toString());
 }
 
-function assertHashes(bytes: Uint8Array, digest: Digest, what: string): void {
+export function assertHashes(bytes: Uint8Array, digest: Digest, what: string): void {
   const actual = digestOfBytes(bytes);
   if (!equalDigests(actual, digest)) {
     throw new VerificationError('DIGEST_MISMATCH', `${what} hashes to ${actual}, not to ${digest}`, {
@@ -110,15 +110,15 @@ function assertHashes(bytes: Uint8Array, digest: Digest, what: string): void {
 }
 
 // A definition list row; `value` may be markup (a digest in <code>) or text.
-function row(term: string, value: HtmlValue): SafeHtml {
+export function row(term: string, value: HtmlValue): SafeHtml {
   return markup`<dt>${term}</dt><dd>${value}</dd>\n`;
 }
 
-function code(text: string): SafeHtml {
+export function code(text: string): SafeHtml {
   return markup`<code>${text}</code>`;
 }
 
-function codeRow(term: string, value: string | undefined): HtmlValue {
+export function codeRow(term: string, value: string | undefined): HtmlValue {
   return value === undefined ? '' : row(term, code(value));
 }
 
@@ -131,7 +131,7 @@ ${row('Draft', code(input.draft))}${row('Renderer', code(RENDERER_VERSION))}</dl
 </header>`;
 }
 
-function renderRoute(route: RouteRef): SafeHtml {
+export function renderRoute(route: RouteRef): SafeHtml {
   const reasons =
     route.reasons.length === 0
       ? markup`<p class="muted">No reasons were given.</p>`
@@ -154,7 +154,7 @@ ${row('Name', model.name)}${row('Digest', code(model.digest))}${row('Class', mod
 </section>`;
 }
 
-function renderContext(context: string): SafeHtml {
+export function renderContext(context: string): SafeHtml {
   return markup`<section id="context">
 <h2>Deployment context</h2>
 <p class="context">${context}</p>
@@ -166,7 +166,7 @@ function identityText(identity: IdentityRef): string {
   return `${who} (issuer ${identity.issuer})`;
 }
 
-function renderRequest(request: ReviewInput['request']): SafeHtml {
+export function renderRequest(request: ReviewInput['request']): SafeHtml {
   return markup`<section id="request">
 <h2>Approval request</h2>
 <div class="markdown">
@@ -389,7 +389,7 @@ ${rows}</tbody>
 
 // A constant, audited: no "</" in it, so it cannot close the <style> element. Not escaped, because
 // character references are not decoded inside <style> (a raw text element).
-const STYLE = trustedHtml(`
+export const STYLE = trustedHtml(`
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#fff;max-width:60rem;margin:0 auto;padding:1.5rem;line-height:1.45}
 header{border-bottom:2px solid #1f2328;margin-bottom:1rem}
 .kicker{text-transform:uppercase;letter-spacing:.08em;font-size:.8rem;color:#57606a;margin:0}
