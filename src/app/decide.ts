@@ -2,7 +2,7 @@
 import { signAction } from '../authority/actor.js';
 import { ADMIN_ROLE, APPROVER_ROLE } from '../authority/state.js';
 import { AuthorityError, InputError } from '../errors.js';
-import { openEntry, predicateTypeOf, subjectOf, type SealedEntry } from '../ledger/entry.js';
+import { openEntry, predicateTypeOf, subjectOf, type Predicate, type SealedEntry } from '../ledger/entry.js';
 import { createApproval, verifyApproval } from '../promotion/approval.js';
 import { createApprovalStatement, DRAFT_INPUTS_TYPE, type DraftInputs } from '../promotion/draft.js';
 import { isGeneratedRequest } from '../promotion/request.js';
@@ -187,24 +187,87 @@ async function trySeal(home: Home, id: string): Promise<SealResult> {
 
 /** Appends a rejection entry: rejections are records too. */
 export async function reject(home: Home, id: string, as: Actor, reason: string): Promise<SealedEntry> {
-  if (reason.trim().length === 0) throw new InputError('INVALID_ARGUMENT', '--reason must not be empty');
+  return appendRejection(home, id, reason, {
+    identity: as.identity,
+    keyId: as.signer.keyId,
+    sign: (predicate, size) => signAction('rejection', predicate, as.identity, size, as.signer),
+  });
+}
+
+/**
+ * The rejection a person would sign for a draft now: the predicate (without the actor) and the ledger
+ * size it is signed at. The browser's passkey signs the digest of the canonical action statement.
+ */
+export async function rejectionToSign(
+  home: Home,
+  id: string,
+  reason: string,
+): Promise<{ predicate: Predicate; ledgerSize: number }> {
+  assertReason(reason);
+  const opened = await openAnyDraft(home, id);
+  assertOpen(opened.draft);
+  return { predicate: rejectionPredicate(opened, reason), ledgerSize: await home.ledger.size() };
+}
+
+/** Appends a rejection signed elsewhere (a passkey over the action statement's digest). */
+export async function rejectSigned(
+  home: Home,
+  id: string,
+  reason: string,
+  actor: { identity: string; keyId: string; ledgerSize: number; signed: (predicate: Predicate) => Predicate },
+): Promise<SealedEntry> {
+  return appendRejection(home, id, reason, {
+    identity: actor.identity,
+    keyId: actor.keyId,
+    ledgerSize: actor.ledgerSize,
+    sign: (predicate) => actor.signed(predicate),
+  });
+}
+
+async function appendRejection(
+  home: Home,
+  id: string,
+  reason: string,
+  actor: {
+    identity: string;
+    keyId: string;
+    ledgerSize?: number;
+    sign: (predicate: Predicate, size: number) => Predicate;
+  },
+): Promise<SealedEntry> {
+  assertReason(reason);
   const opened = await openAnyDraft(home, id);
   const { draft, subject } = opened;
   assertOpen(draft);
   const authority = await loadAuthority(home);
   const size = await home.ledger.size();
+  const signedAt = actor.ledgerSize ?? size;
   // Whoever may approve the draft's route may reject it.
   const requirement = await requirementOfSealedRoute(home, opened.route, subject.name);
   authority.authoriseAny(
-    { identity: as.identity, keyId: as.signer.keyId, ledgerSize: size },
+    { identity: actor.identity, keyId: actor.keyId, ledgerSize: signedAt },
     requirement.roles,
     subject.name,
-    {
-      size,
-      time: new Date().toISOString(),
-    },
+    { size, time: new Date().toISOString() },
   );
-  const predicate = {
+  const entry = await home.ledger.append({
+    subject: [subjectOf(subject.name, subject.digest)],
+    predicateType: predicateTypeOf('rejection'),
+    predicate: actor.sign(rejectionPredicate(opened, reason), signedAt),
+  });
+  await home.drafts.closeDraft(id, 'rejected', entry.id);
+  return entry;
+}
+
+function assertReason(reason: string): void {
+  if (reason.trim().length === 0) throw new InputError('INVALID_ARGUMENT', '--reason must not be empty');
+  if (reason.length > 10_000)
+    throw new InputError('INVALID_ARGUMENT', 'the reason is longer than 10,000 characters');
+}
+
+function rejectionPredicate(opened: OpenedDraft, reason: string): Predicate {
+  const { draft, subject } = opened;
+  return {
     draft: draft.id,
     [opened.kind]: { name: subject.name, digest: subject.digest },
     context: opened.context,
@@ -212,13 +275,6 @@ export async function reject(home: Home, id: string, as: Actor, reason: string):
     request: opened.request,
     reason,
   };
-  const entry = await home.ledger.append({
-    subject: [subjectOf(subject.name, subject.digest)],
-    predicateType: predicateTypeOf('rejection'),
-    predicate: signAction('rejection', predicate, as.identity, size, as.signer),
-  });
-  await home.drafts.closeDraft(id, 'rejected', entry.id);
-  return entry;
 }
 
 /** Withdraws a sealed promotion: the gate denies it from the next request on. */

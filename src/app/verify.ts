@@ -3,6 +3,7 @@
 import { InputError, SignetError, VerificationError } from '../errors.js';
 import { AUTHORITY_KINDS, AuthorityState, POLICY_KIND } from '../authority/state.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
+import { readActor, verifyActor } from '../authority/actor.js';
 import { promotionReasons } from '../gate/verify-promotion.js';
 import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import { PIPELINE_PROMOTION_KIND, readPipelinePromotion } from '../promotion/pipeline.js';
@@ -12,6 +13,9 @@ import type { Policy } from '../policy/index.js';
 import { isDigest, type Digest } from '../signing/digest.js';
 import type { Home } from './home.js';
 import { readPolicyObject } from './policy.js';
+
+/** Entries that carry the signature of the person who asked for them (predicate.actor). */
+const SIGNED_ACTION_KINDS: readonly string[] = ['rejection', 'revocation'];
 
 export interface VerifyOptions {
   /** An earlier checkpoint (signed note bytes) the caller kept: the log must be consistent with it. */
@@ -63,6 +67,34 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
           reasons[0]!.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',
           `entry ${entry.index} (${entry.kind} ${entry.id}): ${reasons.map((r) => r.message).join('; ')}`,
           { details: { index: entry.index, id: entry.id, reasons } },
+        );
+      }
+    }
+    if (SIGNED_ACTION_KINDS.includes(entry.kind)) {
+      // A rejection or revocation names who asked for it: their signature (Ed25519, or a passkey over
+      // the action statement's digest) must verify with a key bound to them where they signed.
+      try {
+        const { actor } = readActor(entry.statement.predicate);
+        if (actor.ledgerSize > entry.index) {
+          throw new VerificationError(
+            'INCONSISTENT_LOG',
+            `signed at ledger size ${actor.ledgerSize}, after its own position`,
+          );
+        }
+        const binding = authority.keyAt(actor.identity, actor.keyId, { size: actor.ledgerSize });
+        if (!binding) {
+          throw new VerificationError(
+            'INCONSISTENT_LOG',
+            `the key ${actor.keyId} was not bound to ${actor.identity} at ledger size ${actor.ledgerSize}`,
+          );
+        }
+        verifyActor(entry.kind, entry.statement.predicate, binding);
+      } catch (error) {
+        if (!(error instanceof SignetError)) throw error;
+        throw new VerificationError(
+          error.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG',
+          `entry ${entry.index} (${entry.kind} ${entry.id}): ${error.message}`,
+          { details: { index: entry.index, id: entry.id } },
         );
       }
     }

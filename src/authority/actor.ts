@@ -7,6 +7,9 @@ import { decodeBase64Strict, encodeBase64 } from '../signing/base64.js';
 import { canonicalize } from '../signing/canonical-json.js';
 import { keyIdOf, verifySignature, type Signer } from '../signing/keys.js';
 import { isRecord, type Predicate } from '../ledger/entry.js';
+import { digestOfBytes } from '../signing/digest.js';
+import type { WebAuthnSignature } from '../webauthn/types.js';
+import { challengeOf, verifyWebAuthnSignature } from '../webauthn/verify.js';
 
 export const ACTION_STATEMENT_TYPE = 'signet-action/v1';
 const IDENTITY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
@@ -16,8 +19,10 @@ export interface ActorSignature {
   readonly keyId: string;
   /** The ledger size the actor saw when signing: their authority is judged at this position. */
   readonly ledgerSize: number;
-  /** Ed25519 over the canonical action statement, base64. */
-  readonly signature: string;
+  /** Ed25519 over the canonical action statement, base64 (absent when signed with a passkey). */
+  readonly signature?: string;
+  /** A passkey assertion whose challenge is the SHA-256 of the canonical action statement. */
+  readonly webauthn?: WebAuthnSignature;
 }
 
 export function isIdentityId(value: unknown): value is string {
@@ -33,7 +38,8 @@ export function assertIdentityId(value: unknown, what = 'identity'): asserts val
   }
 }
 
-function actionStatement(
+/** The canonical action statement a person signs (Ed25519) or whose digest a passkey signs. */
+export function actionStatement(
   kind: string,
   predicate: Predicate,
   identity: string,
@@ -69,7 +75,7 @@ export function readActor(predicate: Predicate): { actor: ActorSignature; signed
     !isRecord(actor) ||
     !isIdentityId(actor['identity']) ||
     typeof actor['keyId'] !== 'string' ||
-    typeof actor['signature'] !== 'string' ||
+    (typeof actor['signature'] === 'string') === isRecord(actor['webauthn']) ||
     typeof actor['ledgerSize'] !== 'number' ||
     !Number.isSafeInteger(actor['ledgerSize']) ||
     actor['ledgerSize'] < 0
@@ -84,7 +90,8 @@ export function readActor(predicate: Predicate): { actor: ActorSignature; signed
       identity: actor['identity'],
       keyId: actor['keyId'],
       ledgerSize: actor['ledgerSize'],
-      signature: actor['signature'],
+      ...(typeof actor['signature'] === 'string' ? { signature: actor['signature'] } : {}),
+      ...(isRecord(actor['webauthn']) ? { webauthn: actor['webauthn'] as unknown as WebAuthnSignature } : {}),
     },
     signed,
   };
@@ -101,10 +108,69 @@ export function verifyActorSignature(
     throw new VerificationError('BAD_SIGNATURE', `the actor's key id ${actor.keyId} is not the key given`);
   }
   const message = actionStatement(kind, signed, actor.identity, actor.ledgerSize);
+  if (actor.signature === undefined) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the action of ${actor.identity} is not signed with an Ed25519 key`,
+    );
+  }
   const signature = decodeBase64Strict(actor.signature);
   if (!signature) throw new VerificationError('BAD_SIGNATURE', 'the actor signature is not canonical base64');
   if (!verifySignature(publicKey, message, signature)) {
     throw new VerificationError('BAD_SIGNATURE', `the signature of ${actor.identity} does not verify`);
   }
+  return actor;
+}
+
+/**
+ * Returns the predicate with `actor` added, signed by a passkey: `webauthn` is an assertion whose
+ * challenge is the SHA-256 of the canonical action statement. The assertion is verified here; whether the
+ * passkey is bound to `identity` is the caller's check (the authority state).
+ */
+export function passkeyAction(
+  kind: string,
+  predicate: Predicate,
+  identity: string,
+  ledgerSize: number,
+  webauthn: WebAuthnSignature,
+): Predicate {
+  assertIdentityId(identity);
+  if ('actor' in predicate) throw new InputError('INVALID_STATEMENT', 'predicate.actor is reserved');
+  const digest = digestOfBytes(actionStatement(kind, predicate, identity, ledgerSize));
+  verifyWebAuthnSignature(webauthn, challengeOf(digest), `the ${kind} by ${identity} (passkey)`);
+  const actor: ActorSignature = { identity, keyId: webauthn.keyId, ledgerSize, webauthn };
+  return { ...predicate, actor };
+}
+
+/**
+ * Checks an actor signature of either scheme against the key bound to the actor (found by the caller
+ * from the authority state by `actor.keyId`): Ed25519 over the statement, or a passkey assertion over its
+ * digest made for the relying party the passkey was enrolled for.
+ */
+export function verifyActor(
+  kind: string,
+  predicate: Predicate,
+  binding: {
+    readonly scheme: 'ed25519' | 'webauthn';
+    readonly publicKey: Uint8Array;
+    readonly rpId?: string;
+  },
+): ActorSignature {
+  const { actor, signed } = readActor(predicate);
+  if (binding.scheme === 'ed25519') return verifyActorSignature(kind, predicate, binding.publicKey);
+  if (actor.webauthn === undefined) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the action of ${actor.identity} is not signed with its passkey`,
+    );
+  }
+  if (actor.webauthn.rpId !== binding.rpId || actor.webauthn.keyId !== actor.keyId) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the passkey signature of ${actor.identity} is not by the bound passkey`,
+    );
+  }
+  const digest = digestOfBytes(actionStatement(kind, signed, actor.identity, actor.ledgerSize));
+  verifyWebAuthnSignature(actor.webauthn, challengeOf(digest), `the ${kind} by ${actor.identity} (passkey)`);
   return actor;
 }

@@ -3,7 +3,12 @@
 // role-revoke and policy entries in order. Every such entry is itself checked as it is folded: its
 // actor's signature, with a key bound to them before the position they signed at, and their admin role
 // at that position and at the entry's own position. Pure.
+import { createHash } from 'node:crypto';
+
 import { AuthorityError, VerificationError } from '../errors.js';
+import { decodeBase64UrlStrict } from '../webauthn/base64url.js';
+import { parseCosePublicKey } from '../webauthn/cose.js';
+import { keyIdOfCose } from '../webauthn/verify.js';
 import { decodeBase64Strict } from '../signing/base64.js';
 import { keyIdOf } from '../signing/keys.js';
 import { isRecord, type OpenedEntry, type Predicate } from '../ledger/entry.js';
@@ -15,15 +20,42 @@ export const APPROVER_ROLE = 'approver';
 /** The kind of the entry that puts a materiality policy version in force (an admin action). */
 export const POLICY_KIND = 'policy';
 /** The entry kinds the authority state is made of. */
-export const AUTHORITY_KINDS = ['genesis', 'identity-key', 'role-grant', 'role-revoke', POLICY_KIND] as const;
+/** An admin's invitation for a person to enrol a passkey (the passkey-binding entry consumes it). */
+export const INVITE_KIND = 'identity-invite';
+export const AUTHORITY_KINDS = [
+  'genesis',
+  'identity-key',
+  INVITE_KIND,
+  'role-grant',
+  'role-revoke',
+  POLICY_KIND,
+] as const;
 
 export interface KeyBinding {
   readonly identity: string;
   readonly keyId: string;
+  /** `ed25519`: the raw 32-byte key; `webauthn`: the passkey's COSE_Key bytes. */
+  readonly scheme: 'ed25519' | 'webauthn';
   readonly publicKey: Uint8Array;
+  /** A passkey's credential id (base64url) and the relying party it was enrolled for. */
+  readonly credentialId?: string;
+  readonly rpId?: string;
   /** The entry that bound it (genesis for the first admin). */
   readonly entry: Digest;
   readonly index: number;
+}
+
+/** An admin's invitation (an `identity-invite` entry) for `identity` to enrol one passkey. */
+export interface Invite {
+  readonly identity: string;
+  /** SHA-256 (hex) of the invite secret; the secret travels only in the link given to the person. */
+  readonly secretHash: string;
+  /** RFC 3339: a binding after this log time is refused. */
+  readonly expires: string;
+  readonly entry: Digest;
+  readonly index: number;
+  readonly invitedBy: string;
+  usedBy?: Digest;
 }
 
 export interface RoleGrant {
@@ -63,6 +95,7 @@ export class AuthorityState {
   private readonly keys: KeyBinding[] = [];
   private readonly grants: RoleGrant[] = [];
   private readonly policyRecords: PolicyRecord[] = [];
+  private readonly inviteRecords = new Map<Digest, Invite>();
   private origin: string | undefined;
 
   get issuer(): string {
@@ -77,13 +110,42 @@ export class AuthorityState {
         this.applyGenesis(entry, predicate);
         return;
       case 'identity-key': {
-        this.checkAdminAction(entry);
         const identity = predicate['identity'];
         const key = predicate['key'];
         if (!isIdentityId(identity) || !isRecord(key) || typeof key['publicKey'] !== 'string') {
           throw invalidEntry(entry, 'an identity-key entry needs an identity and a key');
         }
+        if (key['scheme'] === 'webauthn') {
+          this.bindPasskey(entry, identity, key, predicate);
+          return;
+        }
+        this.checkAdminAction(entry);
         this.bindKey(entry, identity, key['publicKey']);
+        return;
+      }
+      case INVITE_KIND: {
+        const actor = this.checkAdminAction(entry);
+        const { identity, secretHash, expires } = predicate;
+        if (
+          !isIdentityId(identity) ||
+          typeof secretHash !== 'string' ||
+          !/^[0-9a-f]{64}$/.test(secretHash) ||
+          typeof expires !== 'string' ||
+          !isTimestamp(expires)
+        ) {
+          throw invalidEntry(
+            entry,
+            'an identity-invite entry needs an identity, a secret hash and an expiry',
+          );
+        }
+        this.inviteRecords.set(entry.id, {
+          identity,
+          secretHash,
+          expires,
+          entry: entry.id,
+          index: entry.index,
+          invitedBy: actor.identity,
+        });
         return;
       }
       case 'role-grant': {
@@ -157,6 +219,30 @@ export class AuthorityState {
   /** Every policy entry folded so far, in log order. */
   policies(): readonly PolicyRecord[] {
     return this.policyRecords;
+  }
+
+  /** An invitation by its entry id. */
+  invite(entry: Digest): Invite | undefined {
+    return this.inviteRecords.get(entry);
+  }
+
+  /** The open invitation whose secret hashes to `secretHash` (not used, not expired at `time`). */
+  openInvite(secretHash: string, time: string): Invite | undefined {
+    for (const invite of this.inviteRecords.values()) {
+      if (invite.secretHash === secretHash && invite.usedBy === undefined && time < invite.expires)
+        return invite;
+    }
+    return undefined;
+  }
+
+  /** Every passkey bound so far, in log order. */
+  passkeys(): readonly KeyBinding[] {
+    return this.keys.filter((k) => k.scheme === 'webauthn');
+  }
+
+  /** Every key binding of `identity` in force at `position`. */
+  keysOf(identity: string, position: Position): readonly KeyBinding[] {
+    return this.keys.filter((k) => k.identity === identity && k.index < position.size);
   }
 
   /** The key `keyId` bound to `identity` by an entry before `position`. */
@@ -285,7 +371,72 @@ export class AuthorityState {
     const publicKey = decodeBase64Strict(publicKeyText);
     if (!publicKey || publicKey.length !== 32)
       throw invalidEntry(entry, 'the bound public key is not 32 bytes of base64');
-    this.keys.push({ identity, keyId: keyIdOf(publicKey), publicKey, entry: entry.id, index: entry.index });
+    this.keys.push({
+      identity,
+      keyId: keyIdOf(publicKey),
+      scheme: 'ed25519',
+      publicKey,
+      entry: entry.id,
+      index: entry.index,
+    });
+  }
+
+  /**
+   * A passkey binding: appended by the server after a WebAuthn registration ceremony, not signed by an
+   * admin. Its authority is the admin-signed invite it consumes: the entry names the invite and reveals
+   * its secret, which must hash to the invite's; the invite must be for this identity, unused and not
+   * expired at this entry's log time. The key id is the SHA-256 of the COSE key bytes.
+   */
+  private bindPasskey(
+    entry: OpenedEntry,
+    identity: string,
+    key: Readonly<Record<string, unknown>>,
+    predicate: Predicate,
+  ): void {
+    const inviteId = predicate['invite'];
+    const secret = predicate['secret'];
+    const invite = isDigest(inviteId) ? this.inviteRecords.get(inviteId) : undefined;
+    if (!invite) throw invalidEntry(entry, 'a passkey binding must name an identity-invite entry before it');
+    if (typeof secret !== 'string' || sha256Hex(secret) !== invite.secretHash) {
+      throw invalidEntry(entry, `the secret does not match invite ${invite.entry}`);
+    }
+    if (invite.identity !== identity) {
+      throw invalidEntry(entry, `invite ${invite.entry} is for ${invite.identity}, not ${identity}`);
+    }
+    if (invite.usedBy !== undefined) {
+      throw invalidEntry(entry, `invite ${invite.entry} was already used by entry ${invite.usedBy}`);
+    }
+    if (!(entry.time < invite.expires)) {
+      throw invalidEntry(entry, `invite ${invite.entry} expired at ${invite.expires}`);
+    }
+    const publicKey =
+      typeof key['publicKey'] === 'string' ? decodeBase64UrlStrict(key['publicKey']) : undefined;
+    const credentialId = key['credentialId'];
+    const rpId = key['rpId'];
+    if (!publicKey || typeof credentialId !== 'string' || typeof rpId !== 'string') {
+      throw invalidEntry(
+        entry,
+        'a passkey binding needs the COSE key (base64url), the credential id and the rpId',
+      );
+    }
+    try {
+      parseCosePublicKey(publicKey, 'the bound passkey');
+    } catch (error) {
+      throw invalidEntry(entry, error instanceof Error ? error.message : String(error));
+    }
+    const keyId = keyIdOfCose(publicKey);
+    if (key['keyId'] !== keyId) throw invalidEntry(entry, 'the key id is not the digest of the COSE key');
+    invite.usedBy = entry.id;
+    this.keys.push({
+      identity,
+      keyId,
+      scheme: 'webauthn',
+      publicKey,
+      credentialId,
+      rpId,
+      entry: entry.id,
+      index: entry.index,
+    });
   }
 
   /** An admin action: signed by a bound key of an admin, at the signed position and at the entry's. */
@@ -302,6 +453,14 @@ export class AuthorityState {
       throw error;
     }
   }
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function isTimestamp(text: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(text) && !Number.isNaN(Date.parse(text));
 }
 
 function invalidEntry(entry: OpenedEntry, message: string): VerificationError {

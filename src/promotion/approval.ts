@@ -15,7 +15,10 @@ import {
   verifyEd25519,
   type DecisionFacts,
 } from './draft.js';
-import type { Approval, ApprovalStatement, IdentityRef } from './types.js';
+import { isRecord } from '../ledger/entry.js';
+import type { WebAuthnSignature } from '../webauthn/types.js';
+import { challengeOf, verifyWebAuthnSignature } from '../webauthn/verify.js';
+import type { Approval, ApprovalStatement, Ed25519Signature, IdentityRef } from './types.js';
 
 export interface ApprovalContext {
   readonly authority: AuthorityState;
@@ -59,11 +62,7 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
   if (approval.identity.subject !== statement.identity) {
     throw new VerificationError('BAD_SIGNATURE', 'the approval names another identity than its statement');
   }
-  verifyEd25519(
-    approval.signature,
-    serializeApprovalStatement(statement),
-    `the approval of ${statement.identity}`,
-  );
+  const scheme = verifyApprovalSignature(approval, statement);
   // The signature covers the statement only: every claim beside it must be what the log says. The role
   // claimed must be one the route accepts, and the log must show the approver holding it.
   assertNotRequester(statement, context);
@@ -80,6 +79,18 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
     context,
     typeof claimed === 'string' ? [claimed] : context.roles,
   );
+  if (key.scheme !== scheme) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the approval of ${statement.identity} is a ${scheme} signature, but the key ${key.keyId} was bound as ${key.scheme}`,
+    );
+  }
+  if (scheme === 'webauthn' && key.rpId !== (approval.signature as WebAuthnSignature).rpId) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the passkey approval of ${statement.identity} was made for ${(approval.signature as WebAuthnSignature).rpId}, but the passkey was enrolled for ${String(key.rpId)}`,
+    );
+  }
   const claims: string[] = [];
   if (approval.grant !== grant.entry)
     claims.push(`grant ${String(approval.grant)} (the log's is ${grant.entry})`);
@@ -100,6 +111,51 @@ export function verifyApproval(approval: Approval, facts: DecisionFacts, context
       `the approval of ${statement.identity} claims ${claims.join('; ')}`,
     );
   }
+}
+
+/**
+ * Checks the approval's signature over its statement: Ed25519 over the canonical statement bytes, or a
+ * passkey (WebAuthn) assertion whose challenge is the statement's digest. Returns the scheme.
+ */
+function verifyApprovalSignature(approval: Approval, statement: ApprovalStatement): 'ed25519' | 'webauthn' {
+  const what = `the approval of ${statement.identity}`;
+  const signature: unknown = approval.signature;
+  if (isRecord(signature) && signature['scheme'] === 'webauthn') {
+    verifyWebAuthnSignature(signature, challengeOf(approval.statement), `${what} (passkey)`);
+    return 'webauthn';
+  }
+  verifyEd25519(approval.signature as Ed25519Signature, serializeApprovalStatement(statement), what);
+  return 'ed25519';
+}
+
+/**
+ * The approval as it will be sealed, from a passkey assertion over the statement's digest, after checking
+ * the signature and that the signer may approve (as `createApproval` does for an Ed25519 key).
+ */
+export function createPasskeyApproval(
+  statement: ApprovalStatement,
+  signature: WebAuthnSignature,
+  identity: IdentityRef,
+  context: ApprovalContext,
+): Approval {
+  const digest = approvalStatementDigest(statement);
+  verifyWebAuthnSignature(signature, challengeOf(digest), `the approval of ${statement.identity} (passkey)`);
+  const { key, grant } = authorise(statement, signature.keyId, context, context.roles);
+  if (key.scheme !== 'webauthn' || key.rpId !== signature.rpId) {
+    throw new VerificationError(
+      'BAD_SIGNATURE',
+      `the passkey ${signature.keyId} is not a passkey enrolled for ${signature.rpId}`,
+    );
+  }
+  return {
+    identity,
+    roles: [grant.role],
+    grant: grant.entry,
+    key: key.entry,
+    statement: digest,
+    statementBody: statement,
+    signature,
+  };
 }
 
 function authorise(

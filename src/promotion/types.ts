@@ -1,6 +1,7 @@
 // The six sealed fields of a model promotion (DESIGN "The model-promotion predicate") and the draft that
 // precedes it. Every field is required in the types; `buildPromotion` checks them again at run time.
 import type { Digest } from '../signing/digest.js';
+import type { WebAuthnSignature } from '../webauthn/types.js';
 
 /** An authenticated identity: who, vouched for by which issuer (a Signet log, or later an IdP). */
 export interface IdentityRef {
@@ -100,7 +101,8 @@ export interface Ed25519Signature {
   readonly signature: string;
 }
 
-export type ApprovalSignature = Ed25519Signature;
+/** Ed25519 (CLI, pipelines) or a passkey assertion (browser) over the statement's digest. */
+export type ApprovalSignature = Ed25519Signature | WebAuthnSignature;
 
 export interface Approval {
   readonly identity: IdentityRef;
