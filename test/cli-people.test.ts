@@ -122,3 +122,52 @@ describe('keys, identities and roles', () => {
     }
   });
 });
+
+describe('users invite', () => {
+  it('an admin invites a person: an identity-invite entry with only the secret hash, and a one-time link', async () => {
+    await setUp();
+    const out = JSON.parse(
+      await ok([
+        'users',
+        'invite',
+        'bob@bank.example',
+        '--as',
+        'admin',
+        '--url',
+        'https://signet.example',
+        '--json',
+      ]),
+    ) as { entry: string; expires: string; link: string };
+    const match = /^https:\/\/signet\.example\/enrol#(sgi_[A-Za-z0-9_-]{43})$/.exec(out.link);
+    expect(match, out.link).not.toBeNull();
+    const secret = match![1]!;
+    expect(Date.parse(out.expires) - Date.now()).toBeGreaterThan(71 * 3600 * 1000);
+    const entry = JSON.parse(await ok(['log', 'entry', out.entry, '--json'])) as {
+      statement: { predicate: Record<string, unknown> };
+    };
+    const { createHash } = await import('node:crypto');
+    expect(entry.statement.predicate['secretHash']).toBe(createHash('sha256').update(secret).digest('hex'));
+    expect(JSON.stringify(entry)).not.toContain(secret);
+    const verified = JSON.parse(await ok(['verify', '--json'])) as { kinds: Record<string, number> };
+    expect(verified.kinds['identity-invite']).toBe(1);
+  });
+
+  it('attack and bad input: a non-admin cannot invite; a bad --url or --hours is refused; nothing appended', async () => {
+    await setUp();
+    await ok(['identity', 'bind', 'alice', '--key', pub('alice'), '--as', 'admin']);
+    const byAlice = await home.run(['users', 'invite', 'mallory', '--as', 'alice']);
+    expect(byAlice.code).toBe(1);
+    expect(byAlice.stderr).toContain('[NOT_AUTHORISED]');
+    for (const args of [
+      ['--url', 'ftp://x'],
+      ['--hours', '0'],
+      ['--hours', 'soon'],
+    ]) {
+      const result = await home.run(['users', 'invite', 'bob', '--as', 'admin', ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expectNoStackTrace(result);
+    }
+    const verified = JSON.parse(await ok(['verify', '--json'])) as { size: number };
+    expect(verified.size).toBe(2);
+  });
+});

@@ -39,6 +39,7 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   keys: 'people',
   identity: 'people',
   roles: 'people',
+  users: 'people',
   policy: 'policy',
   model: 'promotion',
   dataset: 'promotion',

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 
 import { bindIdentity, grantRole, revokeRole, type RoleSpec } from '../app/authority.js';
+import { INVITE_HOURS, inviteUser } from '../app/passkeys.js';
 import { createUserKey, loadUserSigner, readPublicKeyFile } from '../app/user-keys.js';
+import { InputError } from '../errors.js';
 import { withHome } from './home-context.js';
 import { printJson, type Output } from './output.js';
 
@@ -45,6 +47,48 @@ export function registerPeopleCommands(program: Command, out: Output): void {
       );
       if (opts.json) return printJson(out, { entry: entry.id, index: entry.index, time: entry.time });
       out.stdout(`bound ${id} to its key: entry ${entry.index} ${entry.id}\n`);
+    });
+
+  program
+    .command('users')
+    .description('People who approve in the browser, with passkeys')
+    .command('invite')
+    .description(
+      'Append an identity-invite entry (signed by an admin) and print a one-time link: opened in the\n' +
+        'browser, it enrols a passkey for ID, bound to ID by an identity-key entry. The secret is only in\n' +
+        'the link (the log keeps its SHA-256); the link works once, until it expires.',
+    )
+    .argument('<id>', 'the identity to enrol, e.g. bob@bank.example')
+    .requiredOption('--as <admin>', 'the admin who signs the invitation')
+    .option('--hours <n>', 'hours until the link expires', String(INVITE_HOURS))
+    .option(
+      '--url <base>',
+      "the server's base URL, as people open it (default: $SIGNET_URL or http://localhost:8080)",
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { as: string; hours: string; url?: string; json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const hours = Number(opts.hours);
+      const base = (opts.url ?? process.env['SIGNET_URL'] ?? 'http://localhost:8080').replace(/\/+$/, '');
+      if (!/^https?:\/\/[^\s/]+/.test(base)) {
+        throw new InputError('INVALID_ARGUMENT', `--url ${JSON.stringify(base)} is not an http(s) URL`);
+      }
+      const signer = await loadUserSigner(opts.as);
+      const result = await withHome((home) => inviteUser(home, id, { identity: opts.as, signer }, { hours }));
+      // The secret travels in the fragment: browsers never send it to a server or put it in logs.
+      const link = `${base}/enrol#${result.secret}`;
+      if (opts.json) {
+        return printJson(out, {
+          entry: result.entry.id,
+          index: result.entry.index,
+          expires: result.expires,
+          link,
+        });
+      }
+      out.stdout(
+        `invited ${id}: entry ${result.entry.index} ${result.entry.id}, expires ${result.expires}\n` +
+          `send this link to ${id} (it works once):\n  ${link}\n`,
+      );
     });
 
   const roles = program
