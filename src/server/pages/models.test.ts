@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+
+import { renderModelsPage } from './models.js';
+
+const D = (c: string): string => `sha256:${c.repeat(64)}`;
+const T = '2026-11-02T09:15:00.000Z';
+
+describe('the models page', () => {
+  it('shows each model: versions by digest, their promotions with route and context, their deployments', () => {
+    const html = renderModelsPage({
+      models: [
+        {
+          name: 'credit-scorecard',
+          versions: [
+            {
+              digest: D('a'),
+              promotions: [
+                {
+                  entry: { index: 42, id: D('1'), time: T },
+                  context: 'retail-credit/uk',
+                  route: { materiality: 'low', tier: 'standard' },
+                },
+                {
+                  entry: { index: 45, id: D('2'), time: T },
+                  context: 'retail-credit/ie',
+                  route: { materiality: 'material', tier: 'high' },
+                  revokedBy: { index: 46, id: D('3'), time: T },
+                },
+              ],
+              deployments: [
+                { entry: { index: 43, id: D('4'), time: T }, context: 'retail-credit/uk', decision: 'allow' },
+                {
+                  entry: { index: 44, id: D('5'), time: T },
+                  context: 'retail-credit/fr',
+                  decision: 'deny',
+                  reasons: ['no promotion'],
+                },
+              ],
+            },
+            { digest: D('b'), promotions: [], deployments: [] },
+          ],
+        },
+      ],
+    });
+    expect(html).toContain('<h2>credit-scorecard</h2>');
+    expect(html).toContain(`<h3>Version <code>${D('a')}</code></h3>`);
+    expect(html).toContain('<td><a href="/ledger/42"');
+    expect(html).toContain(
+      '<td>retail-credit/uk</td><td><span class="badge route-low">low</span></td><td>standard</td><td>in force</td>',
+    );
+    expect(html).toContain('revoked</span> by <a href="/ledger/46"');
+    expect(html).toContain('<span class="badge decision-allow">✓ allow</span>');
+    expect(html).toContain(
+      '<span class="badge decision-deny">✗ deny</span></td><td><span class="pre-text">no promotion</span>',
+    );
+    expect(html).toContain('No promotion sealed for this version.');
+    expect(html).toContain('No deployment was asked for.');
+    expect(html).toContain('<a href="/models" aria-current="page">Models</a>');
+  });
+
+  it('says when there is nothing yet', () => {
+    expect(renderModelsPage({ models: [] })).toContain('No model has been promoted yet.');
+  });
+});
