@@ -28,6 +28,13 @@ const CODES = {
   UNSUPPORTED_FILE_TYPE: { audience: 'input', http: 400, exit: EXIT_ERROR },
   NOT_FOUND: { audience: 'input', http: 404, exit: EXIT_ERROR },
   OUT_OF_RANGE: { audience: 'input', http: 400, exit: EXIT_ERROR },
+  // HTTP API: a body over its limit, a method the route does not have, a body that is not JSON, an
+  // operation the API does not offer yet, and a signed statement made before the log moved on.
+  PAYLOAD_TOO_LARGE: { audience: 'input', http: 413, exit: EXIT_ERROR },
+  METHOD_NOT_ALLOWED: { audience: 'input', http: 405, exit: EXIT_ERROR },
+  UNSUPPORTED_MEDIA_TYPE: { audience: 'input', http: 415, exit: EXIT_ERROR },
+  NOT_IMPLEMENTED: { audience: 'input', http: 501, exit: EXIT_ERROR },
+  STALE_STATEMENT: { audience: 'authority', http: 409, exit: EXIT_NO },
   HOME_EXISTS: { audience: 'input', http: 409, exit: EXIT_ERROR },
   HOME_MISSING: { audience: 'input', http: 500, exit: EXIT_ERROR },
   // verification failures: the answer is "no"

@@ -14,6 +14,8 @@ import type { ObjectStore } from '../store/object-store.js';
 import { openSqliteLedger } from '../store/sqlite-ledger.js';
 import type { Drafts } from '../store/drafts.js';
 import { openSqliteDrafts } from '../store/sqlite-drafts.js';
+import type { AuthStore } from '../store/auth.js';
+import { openSqliteAuth } from '../store/sqlite-auth.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
 export const CONFIG_FILE = 'config.json';
@@ -35,6 +37,8 @@ export interface Home {
   readonly objects: ObjectStore;
   readonly ledger: Ledger;
   readonly drafts: Drafts;
+  /** API tokens, sessions, invites and challenges of `signet serve` (working state, not evidence). */
+  readonly auth: AuthStore;
   readonly logPublicKey: Uint8Array;
   readonly logPublicKeyPem: string;
   close(): Promise<void>;
@@ -74,17 +78,20 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const drafts = openSqliteDrafts(path.join(dir, LEDGER_FILE));
+  const auth = openSqliteAuth(path.join(dir, LEDGER_FILE));
   return {
     dir,
     config,
     objects,
     ledger,
     drafts,
+    auth,
     logPublicKey,
     logPublicKeyPem: publicPem,
     close: async () => {
       await ledger.close();
       drafts.close();
+      auth.close();
     },
   };
 }

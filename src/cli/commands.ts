@@ -26,6 +26,8 @@ const FAMILIES: Readonly<Record<string, () => Promise<Register>>> = {
   promotion: async () => (await import('./promotion.js')).registerPromotionCommands,
   promote: async () => (await import('./promote.js')).registerPromoteCommand,
   pipeline: async () => (await import('./pipeline.js')).registerPipelineCommands,
+  serve: async () => (await import('./serve.js')).registerServeCommand,
+  tokens: async () => (await import('./tokens.js')).registerTokenCommands,
 };
 
 /** Which family defines each top-level command. */
@@ -54,6 +56,8 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   replay: 'promotion',
   promote: 'promote',
   pipeline: 'pipeline',
+  serve: 'serve',
+  tokens: 'tokens',
 };
 
 /**
