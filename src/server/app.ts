@@ -14,10 +14,12 @@ import { registerDraftRoutes } from './routes/drafts.js';
 import { registerLogRoutes } from './routes/log.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerObjectRoutes } from './routes/objects.js';
+import { registerPasskeyRoutes } from './routes/passkeys.js';
 import { registerPolicyRoutes } from './routes/policy.js';
 import { registerPromotionRoutes } from './routes/promotions.js';
 import { registerRegistrationRoutes } from './routes/registrations.js';
 import { createSchemaValidator } from './schemas.js';
+import { registerWebRoutes } from './web.js';
 
 export type { ServerDeps } from './deps.js';
 
@@ -30,6 +32,8 @@ const ROUTE_MODULES: readonly ((app: ApiApp, deps: RouteDeps) => void)[] = [
   registerDraftRoutes,
   registerPromotionRoutes,
   registerPolicyRoutes,
+  registerPasskeyRoutes,
+  registerWebRoutes,
 ];
 
 /**

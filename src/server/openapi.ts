@@ -519,6 +519,31 @@ const SCHEMAS: Record<string, JsonSchema> = {
     },
     ['approved', 'statement', 'roles', 'valid', 'required', 'requirement'],
   ),
+  PasskeyDecision: obj(
+    'A statement and the passkey assertion over its digest.',
+    {
+      statement: anyObject('The statement as the server gave it.'),
+      response: anyObject('The WebAuthn authentication response, JSON-serialised (base64url fields).'),
+    },
+    ['statement', 'response'],
+  ),
+  RejectionReason: obj('Why the draft is rejected.', { reason: str('The reason (1–10,000 characters).') }, [
+    'reason',
+  ]),
+  PasskeyStatementToSign: obj(
+    'A statement to sign with a passkey.',
+    {
+      statement: anyObject('The action statement: type, kind, predicate, identity, ledgerSize.'),
+      digest: ref('Digest'),
+      challenge: str('base64url of the 32 digest bytes: the WebAuthn challenge.'),
+    },
+    ['statement', 'digest', 'challenge'],
+  ),
+  PasskeyRejection: obj(
+    'The rejection entry appended.',
+    { rejected: { const: true }, entry: ref('Digest'), index: int('Its index.') },
+    ['rejected', 'entry', 'index'],
+  ),
   SealedRef: obj(
     'The entry that sealed the promotion.',
     { entry: ref('Digest'), index: int('Its index.'), time: TIME },
@@ -928,6 +953,40 @@ const PATHS: Record<string, PathItem> = {
         '200': ok('Sealed, or how many approvals count.', ref('SealResult')),
         ...errors(400, 403, 404, 409, 422),
       },
+    },
+  },
+  '/v1/drafts/{id}/passkey-approvals': {
+    post: {
+      operationId: 'approveWithPasskey',
+      summary: 'Approve with a passkey (browser session)',
+      description:
+        "The statement from GET approval-statement and the passkey's assertion over its digest (WebAuthn JSON). The passkey must be bound to the signed-in person; the event stores the COSE key, authenticatorData, clientDataJSON and signature for offline verification.",
+      tags: ['drafts'],
+      parameters: [DRAFT_PARAM],
+      requestBody: jsonBody('The statement and the passkey assertion.', ref('PasskeyDecision')),
+      responses: { '201': ok('Recorded.', ref('ApproveResult')), ...errors(...WITH_BODY, 404, 409, 422) },
+    },
+  },
+  '/v1/drafts/{id}/rejection-statement': {
+    post: {
+      operationId: 'passkeyRejectionStatement',
+      summary: 'The rejection statement a passkey signs',
+      description:
+        "The action statement (signet-action/v1, kind rejection) the signed-in person would sign now, its digest, and the challenge (base64url of the digest's 32 bytes) for navigator.credentials.get().",
+      tags: ['drafts'],
+      parameters: [DRAFT_PARAM],
+      requestBody: jsonBody('Why the draft is rejected.', ref('RejectionReason')),
+      responses: { '200': ok('To sign.', ref('PasskeyStatementToSign')), ...errors(...WITH_BODY, 404, 409) },
+    },
+  },
+  '/v1/drafts/{id}/passkey-rejections': {
+    post: {
+      operationId: 'rejectWithPasskey',
+      summary: 'Reject with a passkey (browser session)',
+      tags: ['drafts'],
+      parameters: [DRAFT_PARAM],
+      requestBody: jsonBody('The rejection statement and the passkey assertion.', ref('PasskeyDecision')),
+      responses: { '201': ok('Rejected.', ref('PasskeyRejection')), ...errors(...WITH_BODY, 404, 409, 422) },
     },
   },
   '/v1/drafts/{id}/reject/prepare': {

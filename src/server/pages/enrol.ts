@@ -7,13 +7,19 @@ import { page } from './layout.js';
 import { PASSKEY_SCRIPT_PATH } from './paths.js';
 
 export interface EnrolPageData {
-  /** The identity the passkey is enrolled for, e.g. `bob@bank.example`. */
-  readonly identity: string;
+  /**
+   * The identity the passkey is enrolled for, e.g. `bob@bank.example`; absent when the invitation travels
+   * in the link's fragment (which the server never sees): the script then finds it from the invitation.
+   */
+  readonly identity?: string;
   /** The display name the invitation gives, if any. */
   readonly name?: string;
   /** When the invitation expires, RFC 3339. */
-  readonly expiresAt: string;
-  /** The invitation token, posted back by the script to /auth/enrol/options and /auth/enrol/verify. */
+  readonly expiresAt?: string;
+  /**
+   * The invitation token, posted back by the script to /auth/enrol/options and /auth/enrol/verify; empty:
+   * the script reads it from the link's fragment.
+   */
   readonly invite: string;
 }
 
@@ -23,9 +29,14 @@ export function renderEnrolPage(data: EnrolPageData): string {
 <p>This invitation enrols a passkey for the identity below. Your approvals and rejections will be
 signed with it, and the signatures are sealed in the ledger under this identity.</p>
 ${facts([
-  ['Identity', markup`<strong>${data.identity}</strong>`],
+  [
+    'Identity',
+    data.identity === undefined
+      ? 'the one your invitation link names'
+      : markup`<strong>${data.identity}</strong>`,
+  ],
   ['Name', data.name],
-  ['Invitation expires', time(data.expiresAt)],
+  ['Invitation expires', data.expiresAt === undefined ? 'as your invitation says' : time(data.expiresAt)],
 ])}
 <p><button type="button" class="approve" data-signet-action="enrol" data-invite="${data.invite}" disabled>Create a passkey</button></p>
 <noscript><p class="notice notice-warn">Passkeys need JavaScript: turn it on for this site to create one.</p></noscript>

@@ -197,7 +197,12 @@ export const PASSKEY_CLIENT_JS = `// Signet passkey client (ES2020, no dependenc
       throw new ClientError('The server sent no statement to sign.');
     }
     var statement = data.statement;
-    if (statement.decision !== expected.decision || statement.draft !== expected.draft || statement.view !== expected.view) {
+    // A rejection is an action statement: what it is about is in its predicate.
+    var about =
+      statement.kind === 'rejection' && statement.predicate && typeof statement.predicate === 'object'
+        ? { decision: 'reject', draft: statement.predicate.draft, view: statement.predicate.view }
+        : statement;
+    if (about.decision !== expected.decision || about.draft !== expected.draft || about.view !== expected.view) {
       throw new ClientError(
         'The statement to sign is not about the review document shown on this page. Nothing was signed; reload the page.',
       );
@@ -237,7 +242,8 @@ export const PASSKEY_CLIENT_JS = `// Signet passkey client (ES2020, no dependenc
   // ---- The ceremonies ----
 
   function enrol(control) {
-    var invite = control.getAttribute('data-invite') || '';
+    // The invite travels in the link's fragment, which browsers never send to a server.
+    var invite = control.getAttribute('data-invite') || (window.location.hash || '').replace(/^#/, '');
     say('Asking the server for passkey options…');
     return request('POST', '/auth/enrol/options', { invite: invite })
       .then(function (data) {
