@@ -27,3 +27,32 @@ it('the demo seals, gates, refuses a changed byte, replays identically and verif
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('demo --serve leaves a second draft waiting, prints the UI and an invite link, and stops on SIGINT', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = await mkdtemp(path.join(tmpdir(), 'signet-demo-serve-'));
+  const child = spawn(process.execPath, [SIGNET_BIN, 'demo', '--dir', dir, '--serve', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await expect.poll(() => stdout, { timeout: 60_000, interval: 200 }).toContain('Press Ctrl-C to stop.');
+    expect(stdout).toMatch(/A second draft waits for approval/);
+    const url = /The web UI: (http:\/\/localhost:\d+)/.exec(stdout)?.[1];
+    expect(url).toBeDefined();
+    expect(stdout).toMatch(new RegExp(`${url}/enrol#sgi_[A-Za-z0-9_-]{43}`));
+    const signin = await fetch(`${url}/signin`);
+    expect(signin.status).toBe(200);
+    expect(signin.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const inbox = await fetch(`${url}/inbox`, { redirect: 'manual' });
+    expect(inbox.status).toBe(303);
+    expect((await fetch(`${url}/v1/drafts`)).status).toBe(401);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 90_000);

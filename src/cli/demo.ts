@@ -39,12 +39,21 @@ export function registerDemoCommand(program: Command, out: Output): void {
         'approved, sealed, gated and replayed (what `npm start` runs). Prints what to run next.',
     )
     .option('--dir <dir>', 'put the demo here (a new or empty folder) instead of a temporary folder')
-    .action(async (opts: { dir?: string }) => {
-      await runDemo(out, opts.dir);
+    .option(
+      '--serve',
+      'then leave a second draft waiting, invite the approver and open the web UI (until Ctrl-C)',
+    )
+    .option('--port <port>', 'the port of the web UI with --serve', '8080')
+    .action(async (opts: { dir?: string; serve?: boolean; port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new InputError('INVALID_ARGUMENT', `--port ${JSON.stringify(opts.port)} is not a port number`);
+      }
+      await runDemo(out, opts.dir, opts.serve ? { port } : undefined);
     });
 }
 
-async function runDemo(out: Output, dirOption?: string): Promise<void> {
+async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: number }): Promise<void> {
   const started = performance.now();
   const say = (text = ''): void => out.stdout(text + '\n');
   const step = (title: string): void => say(`\n== ${title}`);
@@ -175,6 +184,42 @@ async function runDemo(out: Output, dirOption?: string): Promise<void> {
     const standalone = await verifyExport(exportDir);
     say(`export: ${exportDir} verified offline (${standalone.size} entries)`);
 
+    if (serveOptions) {
+      step('8. A second draft waits for approval: the next retrain, against the sealed promotion');
+      const retrain = scenario.proposals.retrain;
+      const retrainDir = await writeModel(files, retrain.candidate);
+      const retrainReg = await registerModel(home, retrainDir, modelOptions(retrain.candidate, retrainDir));
+      const latestFile = path.join(files, 'evaluation-latest.csv');
+      await writeFile(latestFile, retrain.evaluation.csv);
+      const latestReg = await registerDataset(home, latestFile, { label: retrain.evaluation.label });
+      const retrainFiles = {
+        metrics: path.join(files, 'retrain-metrics.json'),
+        shap: path.join(files, 'retrain-shap-values.json'),
+        chart: path.join(files, 'retrain-shap-summary.svg'),
+        request: path.join(files, 'retrain-request.md'),
+      };
+      await writeFile(
+        retrainFiles.metrics,
+        JSON.stringify({ ...retrain.metrics, dataset: latestReg.record.digest }, null, 2) + '\n',
+      );
+      await writeFile(retrainFiles.shap, retrain.shapJson);
+      await writeFile(retrainFiles.chart, retrain.chartSvg);
+      await writeFile(retrainFiles.request, retrain.requestMarkdown);
+      const waiting = await propose(home, {
+        model: retrainReg.record.digest,
+        challenger: approved.sealed.id,
+        dataset: latestReg.record.digest,
+        metricsFile: retrainFiles.metrics,
+        explanationFiles: [retrainFiles.chart, retrainFiles.shap],
+        requestFile: retrainFiles.request,
+        context: CONTEXT,
+        as: requester,
+      });
+      say(`draft ${waiting.draft} by ${REQUESTER}: ${retrain.candidate.name} ${retrain.candidate.version}`);
+      await serveDemo(out, home, admin, serveOptions.port);
+      return;
+    }
+
     step('Next, try');
     say(`export SIGNET_HOME=${homeDir} SIGNET_KEYS_DIR=${env.SIGNET_KEYS_DIR}`);
     say(`npx --no-install signet show ${approved.sealed.index}`);
@@ -186,6 +231,32 @@ async function runDemo(out: Output, dirOption?: string): Promise<void> {
   } finally {
     await home.close();
   }
+}
+
+/** Starts the web UI over the demo home, invites the approver, and serves until SIGINT or SIGTERM. */
+async function serveDemo(
+  out: Output,
+  home: Awaited<ReturnType<typeof initHome>>['home'],
+  admin: { identity: string; signer: Awaited<ReturnType<typeof loadUserSigner>> },
+  port: number,
+): Promise<void> {
+  const say = (text = ''): void => out.stdout(text + '\n');
+  const { startServer } = await import('../server/serve.js');
+  const { inviteUser } = await import('../app/passkeys.js');
+  // localhost: browsers treat it as a secure context, so passkeys work without TLS.
+  const server = await startServer({ home, host: 'localhost', port });
+  const url = server.url.replace(/\/$/, '');
+  const invite = await inviteUser(home, APPROVER, admin);
+  say(`\n== 9. The web UI: ${url}`);
+  say(`${APPROVER} (the approver) enrols a passkey from this one-time link, then lands in the inbox:`);
+  say(`  ${url}/enrol#${invite.secret}`);
+  say('The sealed promotion is under Models and Ledger; the second draft waits in the inbox.');
+  say('Press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
 }
 
 async function writeModel(dir: string, bundle: ModelBundle): Promise<string> {
