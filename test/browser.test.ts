@@ -156,6 +156,11 @@ run('in the browser', () => {
     await expect.poll(() => button.isEnabled()).toBe(true);
     await Promise.all([page.waitForURL(`${base}/inbox`), button.click()]);
     expect(await page.locator('main').innerText()).toContain(drafts.approve);
+    await screenshot(page, 'inbox');
+    // The browsable API documentation, public.
+    await page.goto(`${base}/v1/docs`);
+    expect(await page.locator('body').innerText()).toContain('/v1/drafts/{id}/passkey-approvals');
+    await screenshot(page, 'api-docs', { fullPage: false });
   });
 
   it('the review page frames the stored document byte for byte, its digest shown beside it; approving with the passkey seals the event', async () => {

@@ -72,10 +72,14 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
 }
 
 /** Saves a screenshot as a test artefact under test-artifacts/screenshots (not committed). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<string> {
   const dir = path.join(PROJECT_ROOT, 'test-artifacts', 'screenshots');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
 }
