@@ -53,6 +53,8 @@ const CODES = {
   GENERATED_REQUEST: { audience: 'authority', http: 403, exit: EXIT_NO },
   STALE_VIEW: { audience: 'authority', http: 409, exit: EXIT_NO },
   DRAFT_CLOSED: { audience: 'input', http: 409, exit: EXIT_ERROR },
+  // A prepared proposal is made into a draft once: submitting it again finds the draft there.
+  DRAFT_EXISTS: { audience: 'input', http: 409, exit: EXIT_ERROR },
   UNAUTHENTICATED: { audience: 'authority', http: 401, exit: EXIT_ERROR },
   // stores
   APPEND_ONLY: { audience: 'store', http: 409, exit: EXIT_ERROR },

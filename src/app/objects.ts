@@ -95,3 +95,25 @@ export async function verifyObjects(
   }
   return { checked, problems };
 }
+
+/**
+ * The bytes of an object when it has at most `maxBytes`; undefined as soon as more arrive, before the
+ * rest is read. For objects a caller names (attacker-controlled): one may be as large as any upload, and
+ * only a small one is wanted. Throws NOT_FOUND when it is not stored, DIGEST_MISMATCH when its bytes
+ * changed.
+ */
+export async function readObjectWithin(
+  store: ObjectStore,
+  digest: Digest,
+  maxBytes: number,
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of store.getStream(digest)) {
+    total += chunk.byteLength;
+    // Leaving the loop closes the stream: the rest is never read.
+    if (total > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}

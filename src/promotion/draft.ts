@@ -46,8 +46,11 @@ export function serializeDraftInputs(inputs: DraftInputs): Uint8Array {
   return canonicalize(inputs);
 }
 
-/** What a requester signs: they ask for exactly these inputs to be approved. */
-function requestStatement(inputs: Digest): Uint8Array {
+/**
+ * What a requester signs: they ask for exactly these inputs to be approved. The canonical JSON of
+ * `{ type: 'signet-request/v1', inputs }`; a client that holds the key signs these bytes with Ed25519.
+ */
+export function serializeRequestStatement(inputs: Digest): Uint8Array {
   return canonicalize({ type: REQUEST_STATEMENT_TYPE, inputs });
 }
 
@@ -81,11 +84,11 @@ export function verifyEd25519(record: Ed25519Signature, message: Uint8Array, wha
 }
 
 export function signRequest(inputs: Digest, signer: Signer): Ed25519Signature {
-  return signEd25519(requestStatement(inputs), signer);
+  return signEd25519(serializeRequestStatement(inputs), signer);
 }
 
 export function verifyRequestSignature(inputs: Digest, signature: Ed25519Signature): Uint8Array {
-  return verifyEd25519(signature, requestStatement(inputs), 'the request signature');
+  return verifyEd25519(signature, serializeRequestStatement(inputs), 'the request signature');
 }
 
 export interface DecisionFacts {

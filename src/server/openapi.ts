@@ -445,6 +445,90 @@ const SCHEMAS: Record<string, JsonSchema> = {
     },
     ['draft', 'kind', 'inputs', 'requirement', 'approvals'],
   ),
+  PrepareProposalRequest: obj(
+    'A proposal, prepared for the caller as its requester, as `signet propose` takes it: the registered candidate and evaluation dataset, the metrics, the explanations and the request (exactly one of `request`, an uploaded Markdown object, and `requestText`), the context, and the challenger (an incumbent promotion entry id or a registered baseline model digest; on the low path it may be left out) and the feature-pipeline promotion the model consumes, if any.',
+    {
+      model: ref('Digest'),
+      dataset: ref('Digest'),
+      metrics: anyObject(
+        "The metrics (schemas/metrics.v1.schema.json): the candidate's and the challenger's, and the digest of the dataset they were computed on.",
+      ),
+      explanations: {
+        type: 'array',
+        description:
+          'PNG, SVG, SHAP values JSON or HTML (told by content), each uploaded first with PUT /v1/objects/{digest}: at least one, at most 16.',
+        maxItems: 16,
+        items: obj(
+          'An explanation.',
+          {
+            name: str('The name it is shown under, e.g. shap.json.', { minLength: 1, maxLength: 255 }),
+            digest: ref('Digest'),
+          },
+          ['name', 'digest'],
+        ),
+      },
+      request: ref('Digest'),
+      requestText: str(
+        'The request Markdown itself (Justification, Scope, Intended deployment, Known limitations), instead of `request`.',
+      ),
+      context: ref('Context'),
+      challenger: ref('Digest'),
+      featurePipeline: ref('Digest'),
+    },
+    ['model', 'dataset', 'metrics', 'explanations', 'context'],
+  ),
+  PreparedProposal: obj(
+    'A proposal whose inputs are frozen and stored; no draft exists yet. Sign the decoded `toSign` bytes with your bound Ed25519 key and submit the signature with POST /v1/drafts.',
+    {
+      draft: ref('DraftId'),
+      inputsDigest: ref('Digest'),
+      inputs: anyObject(
+        'The frozen inputs object (signet-draft/v1) stored under inputsDigest; the review document is rendered from it.',
+      ),
+      toSign: str(
+        'Base64 of the bytes to sign: the canonical JSON (RFC 8785) {"inputs":"<inputsDigest>","type":"signet-request/v1"}.',
+        { pattern: '^[A-Za-z0-9+/]+={0,2}$' },
+      ),
+      route: ref('RouteRef'),
+      requirement: ref('ApprovalRequirement'),
+    },
+    ['draft', 'inputsDigest', 'inputs', 'toSign', 'route', 'requirement'],
+  ),
+  RequestSignature: obj(
+    "The requester's Ed25519 signature over the `toSign` bytes; keyId is the SHA-256 of the raw public key.",
+    {
+      scheme: { const: 'ed25519' },
+      keyId: ref('Digest'),
+      publicKey: str('The raw 32-byte key, base64.', { maxLength: 64 }),
+      signature: str('Ed25519 over the decoded toSign bytes, base64.', { maxLength: 128 }),
+    },
+    ['scheme', 'keyId', 'publicKey', 'signature'],
+  ),
+  SubmitProposalRequest: obj(
+    'A prepared proposal, signed by its requester (the caller).',
+    { inputsDigest: ref('Digest'), signature: ref('RequestSignature') },
+    ['inputsDigest', 'signature'],
+  ),
+  ProposeResult: obj(
+    'What `signet propose --json` prints: the draft, its stored review document (view) and inputs, its challenger, route and requirement.',
+    {
+      draft: ref('DraftId'),
+      view: ref('Digest'),
+      inputs: ref('Digest'),
+      challenger: obj(
+        'The challenger: as given, or the incumbent filled in on the low path.',
+        {
+          kind: { enum: ['incumbent', 'baseline'] },
+          entry: ref('Digest'),
+          digest: ref('Digest'),
+        },
+        ['kind', 'digest'],
+      ),
+      route: ref('RouteRef'),
+      requirement: ref('ApprovalRequirement'),
+    },
+    ['draft', 'view', 'inputs', 'challenger', 'route', 'requirement'],
+  ),
   ApprovalStatement: obj(
     'What an approver signs (canonical JSON, RFC 8785).',
     {
@@ -879,11 +963,29 @@ const PATHS: Record<string, PathItem> = {
     },
     post: {
       operationId: 'propose',
-      summary: 'Propose (not yet)',
+      summary: 'Propose: make the draft of a prepared proposal its requester signed',
       description:
-        'Not offered over HTTP yet: the requester signs the frozen inputs with their key, and the app layer has no prepare/submit pair for it. Use `signet propose` or `signet promote`.',
+        'The caller must be the requester the proposal was prepared for (403 NOT_AUTHORISED otherwise), and sign `toSign` with an Ed25519 key bound to them now (403 KEY_NOT_BOUND; 422 BAD_SIGNATURE when it does not verify). The inputs must still be what preparing them gives now: when the log moved so that the route, the bands or the incumbent would differ, it is refused with 409 STALE_STATEMENT (prepare again and sign that); an inputs object that prepare did not make is 422 DIGEST_MISMATCH, and a digest of no prepared proposal 404. A proposal is made into a draft once (409 DRAFT_EXISTS). The review document is rendered and stored before the draft exists. Nothing is created when it is refused.',
       tags: ['drafts'],
-      responses: { ...errors(403, 501) },
+      requestBody: jsonBody('The inputs digest and the signature.', ref('SubmitProposalRequest')),
+      responses: {
+        '201': ok('The draft.', ref('ProposeResult')),
+        ...errors(...WITH_BODY, 404, 409, 422),
+      },
+    },
+  },
+  '/v1/drafts/prepare': {
+    post: {
+      operationId: 'prepareProposal',
+      summary: 'Prepare a proposal for the caller to sign',
+      description:
+        'Checks the proposal as `signet propose` does and lists every problem at once (400, each `source` the member of the body it is about, `path` where inside it), routes it, fills in the challenger on the low path, refuses a request generated by `signet promote` on a material route, and stores the request, the metrics and the frozen inputs. The caller is the requester and needs a bound key. Objects named by digest must be uploaded first (404 when one is not). Answers the bytes to sign; no draft exists until POST /v1/drafts.',
+      tags: ['drafts'],
+      requestBody: jsonBody('The proposal.', ref('PrepareProposalRequest')),
+      responses: {
+        '200': ok('To sign.', ref('PreparedProposal')),
+        ...errors(...WITH_BODY, 404, 422),
+      },
     },
   },
   '/v1/drafts/{id}': {

@@ -1,13 +1,22 @@
-// Drafts: the inbox, one draft with what its route needs, the review document, the approval statement
-// to sign, signed approvals, sealing, and rejection as a prepared statement the caller signs. Whoever
-// the app layer records as acting must be the caller: an approval signed as someone else is refused
-// before the app layer sees it, and a rejection is made as the caller by construction.
+// Drafts: proposing as a prepared proposal the caller signs, the inbox, one draft with what its route
+// needs, the review document, the approval statement to sign, signed approvals, sealing, and rejection as
+// a prepared statement the caller signs. Whoever the app layer records as acting must be the caller: a
+// proposal is prepared for the caller and submitted only by them, an approval signed as someone else is
+// refused before the app layer sees it, and a rejection is made as the caller by construction.
 import { approvalStatementDigest, createApprovalStatement } from '../../promotion/draft.js';
-import type { Approval } from '../../promotion/types.js';
+import {
+  formatProblem,
+  MAX_EXPLANATION_BYTES,
+  MAX_REQUEST_BYTES,
+  type SourcedProblem,
+} from '../../promotion/inputs.js';
+import type { Approval, Ed25519Signature } from '../../promotion/types.js';
 import { reject, seal, submitApproval } from '../../app/decide.js';
 import { decisionFactsOf, openAnyDraft } from '../../app/draft-kinds.js';
 import type { Home } from '../../app/home.js';
+import { readObjectWithin } from '../../app/objects.js';
 import { requirementOfSealedRoute } from '../../app/policy.js';
+import { prepareProposal, submitProposal, type ProposalBytes } from '../../app/promote.js';
 import { AuthorityError, InputError } from '../../errors.js';
 import { digestBytes, type Digest } from '../../signing/digest.js';
 import type { DraftRow, DraftStatus } from '../../store/drafts.js';
@@ -29,6 +38,26 @@ interface PrepareBody {
 
 type SignedBody = SignedAction & { readonly reason: string };
 
+interface PrepareProposalBody {
+  readonly model: Digest;
+  readonly dataset: Digest;
+  /** The metrics JSON (metrics.v1) itself. */
+  readonly metrics: Record<string, unknown>;
+  /** Uploaded first with PUT /v1/objects/{digest}. */
+  readonly explanations: readonly { readonly name: string; readonly digest: Digest }[];
+  /** The request Markdown uploaded as an object, or `requestText`: exactly one of them. */
+  readonly request?: Digest;
+  readonly requestText?: string;
+  readonly context: string;
+  readonly challenger?: Digest;
+  readonly featurePipeline?: Digest;
+}
+
+interface SubmitProposalBody {
+  readonly inputsDigest: Digest;
+  readonly signature: Ed25519Signature;
+}
+
 export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
   const { home } = deps;
 
@@ -44,12 +73,42 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
     return c.json({ drafts });
   });
 
-  app.post('/v1/drafts', (c) => {
-    callerOf(c);
-    throw new InputError(
-      'NOT_IMPLEMENTED',
-      'proposing is not offered over HTTP yet (the requester signs the frozen inputs with their key): use `signet propose` or `signet promote`',
-    );
+  app.post('/v1/drafts/prepare', async (c) => {
+    const caller = callerOf(c);
+    const body = await readBody<PrepareProposalBody>(c, deps, 'PrepareProposalRequest');
+    const bytes = await readProposalObjects(home, body);
+    try {
+      const prepared = await prepareProposal(home, {
+        model: body.model,
+        ...(body.challenger !== undefined ? { challenger: body.challenger } : {}),
+        dataset: body.dataset,
+        context: body.context,
+        ...(body.featurePipeline !== undefined ? { featurePipeline: body.featurePipeline } : {}),
+        ...bytes,
+        as: { identity: caller.identity },
+      });
+      return c.json({
+        draft: prepared.draft,
+        inputsDigest: prepared.inputsDigest,
+        inputs: prepared.inputs,
+        toSign: prepared.toSign,
+        route: prepared.route,
+        requirement: prepared.requirement,
+      });
+    } catch (error) {
+      throw withBodySources(error, body);
+    }
+  });
+
+  app.post('/v1/drafts', async (c) => {
+    const caller = callerOf(c);
+    const body = await readBody<SubmitProposalBody>(c, deps, 'SubmitProposalRequest');
+    const result = await submitProposal(home, {
+      inputsDigest: body.inputsDigest,
+      signature: body.signature,
+      as: caller.identity,
+    });
+    return c.json(result, 201);
   });
 
   app.get('/v1/drafts/:id', async (c) => {
@@ -157,6 +216,96 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
     );
     return c.json({ rejected: true, entry: entry.id, index: entry.index }, 201);
   });
+}
+
+/**
+ * The request and the explanations a prepare body names by digest, read from the store within their
+ * limits (an object may be as large as any upload; these are read into memory). Every object that is
+ * missing or too large is listed at once: NOT_FOUND when one is missing, INVALID_ARGUMENT otherwise.
+ */
+async function readProposalObjects(home: Home, body: PrepareProposalBody): Promise<ProposalBytes> {
+  const problems: SourcedProblem[] = [];
+  let missing = false;
+  const read = async (source: string, digest: Digest, limit: number, what: string) => {
+    if (!(await home.objects.has(digest))) {
+      missing = true;
+      problems.push({
+        source,
+        path: '',
+        message: `object ${digest} is not in the store: upload it first (PUT /v1/objects/${digest})`,
+      });
+      return undefined;
+    }
+    const bytes = await readObjectWithin(home.objects, digest, limit);
+    if (!bytes) {
+      problems.push({
+        source,
+        path: '',
+        message: `object ${digest} is over the limit of ${limit} bytes (${limit / 2 ** 20} MiB) for ${what}`,
+      });
+    }
+    return bytes;
+  };
+  let request: Uint8Array | undefined;
+  if ((body.request === undefined) === (body.requestText === undefined)) {
+    problems.push({
+      source: '/request',
+      path: '',
+      message: 'give the request exactly once: as an uploaded object (request) or as text (requestText)',
+    });
+  } else if (body.request !== undefined) {
+    request = await read('/request', body.request, MAX_REQUEST_BYTES, 'a request');
+  } else {
+    request = new TextEncoder().encode(body.requestText);
+  }
+  const explanations: { name: string; bytes: Uint8Array }[] = [];
+  for (const [i, { name, digest }] of body.explanations.entries()) {
+    const bytes = await read(`/explanations/${i}`, digest, MAX_EXPLANATION_BYTES, 'an explanation');
+    if (bytes) explanations.push({ name, bytes });
+  }
+  if (problems.length > 0 || request === undefined) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    throw new InputError(
+      missing ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+      `the proposal has ${count}:\n${problems.map((p) => `- ${formatProblem(p)}`).join('\n')}`,
+      { details: { problems } },
+    );
+  }
+  // The metrics travel in the body as JSON; the app layer checks them as it checks a metrics file.
+  return { metrics: new TextEncoder().encode(JSON.stringify(body.metrics)), request, explanations };
+}
+
+/** The app layer names the inputs of a proposal as the CLI does (`--metrics`); over HTTP, the body's. */
+const BODY_SOURCES: Readonly<Record<string, string>> = {
+  '--model': '/model',
+  '--dataset': '/dataset',
+  '--metrics': '/metrics',
+  '--context': '/context',
+  '--challenger': '/challenger',
+  '--feature-pipeline': '/featurePipeline',
+  '--explanation': '/explanations',
+  '--as': 'caller',
+};
+
+/** A proposal's problems with each `source` the member of the body it is about (a JSON pointer). */
+function withBodySources(error: unknown, body: PrepareProposalBody): unknown {
+  const listed = error instanceof InputError ? error.details?.['problems'] : undefined;
+  if (!(error instanceof InputError) || !Array.isArray(listed)) return error;
+  const sourceOf = (source: string): string => {
+    if (source === '--request') return body.request !== undefined ? '/request' : '/requestText';
+    if (source.startsWith('--explanation ')) {
+      const at = body.explanations.findIndex((e) => e.name === source.slice('--explanation '.length));
+      if (at !== -1) return `/explanations/${at}`;
+    }
+    return BODY_SOURCES[source] ?? source;
+  };
+  const problems = (listed as SourcedProblem[]).map((p) => ({ ...p, source: sourceOf(p.source) }));
+  const heading = error.message.split('\n')[0]!;
+  return new InputError(
+    error.code,
+    `${heading}\n${problems.map((p) => `- ${formatProblem(p)}`).join('\n')}`,
+    { cause: error, details: { ...error.details, problems } },
+  );
 }
 
 /** A draft row for the caller: `waitingForMe` when it is open, not theirs, and not approved by them yet. */
