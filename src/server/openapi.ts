@@ -672,6 +672,37 @@ const SCHEMAS: Record<string, JsonSchema> = {
     },
     ['reason', 'keyId', 'statementDigest', 'signature'],
   ),
+  PolicyApplyPrepare: obj(
+    'Ask for the policy statement to sign, as an admin.',
+    {
+      document: str('The policy document, YAML or JSON (schemas/policy.v1.schema.json).', {
+        minLength: 1,
+        maxLength: 262144,
+      }),
+      keyId: ref('Digest'),
+    },
+    ['document'],
+  ),
+  PolicyApplySigned: obj(
+    'A prepared policy statement, signed by the admin.',
+    {
+      document: str('The same document as prepared.', { minLength: 1, maxLength: 262144 }),
+      keyId: ref('Digest'),
+      statementDigest: ref('Digest'),
+      signature: str('Ed25519 over the statement bytes, base64.', { minLength: 1, maxLength: 128 }),
+    },
+    ['document', 'keyId', 'statementDigest', 'signature'],
+  ),
+  PolicyApplied: obj(
+    'The policy entry appended.',
+    {
+      entry: ref('Digest'),
+      index: int('Its index.'),
+      policy: ref('Digest'),
+      version: int('The policy version in this log.'),
+    },
+    ['entry', 'index', 'policy', 'version'],
+  ),
   EntryRefResult: obj(
     'The entry appended.',
     { entry: ref('Digest'), index: int('Its index.'), rejected: { const: true }, revoked: { const: true } },
@@ -1159,6 +1190,29 @@ const PATHS: Record<string, PathItem> = {
         '201': ok('The revocation entry.', ref('EntryRefResult')),
         ...errors(...WITH_BODY, 404, 409, 422),
       },
+    },
+  },
+  '/v1/policy/apply/prepare': {
+    post: {
+      operationId: 'preparePolicy',
+      summary: 'The policy statement an admin would sign',
+      description:
+        'The document is checked against the policy schema first (400 naming every path); the caller must hold the admin role.',
+      tags: ['policy'],
+      requestBody: jsonBody(
+        'The policy document (and which bound key will sign).',
+        ref('PolicyApplyPrepare'),
+      ),
+      responses: { '200': ok('To sign.', ref('ActionStatementToSign')), ...errors(...WITH_BODY, 409, 422) },
+    },
+  },
+  '/v1/policy/apply': {
+    post: {
+      operationId: 'applyPolicy',
+      summary: 'Put a policy in force with a signed policy statement',
+      tags: ['policy'],
+      requestBody: jsonBody('The signed statement.', ref('PolicyApplySigned')),
+      responses: { '201': ok('The policy entry.', ref('PolicyApplied')), ...errors(...WITH_BODY, 409, 422) },
     },
   },
   '/v1/gate': {
