@@ -83,6 +83,14 @@ async function proposeDraft(): Promise<string> {
   ).draft;
 }
 
+let indexOf: Map<string, number>;
+/** The index of a sealed entry (looked up once per test run). */
+function entryIndex(id: string): number {
+  const index = indexOf.get(id);
+  if (index === undefined) throw new Error(`no index for ${id}`);
+  return index;
+}
+
 let digests: { model: string; baseline: string; dataset: string };
 let files: { metrics: string; request: string; svg: string };
 let bob: Person;
@@ -192,6 +200,7 @@ run('in the browser', () => {
   it('an auditor opens the event: verified, the approver signed with a passkey, and the replay shows the same bytes', async () => {
     const { page } = carol;
     const sealed = (await home.drafts.getDraft(drafts.approve))!;
+    indexOf = new Map([[sealed.closedBy!, (await home.ledger.find(sealed.closedBy! as never))!.index]]);
     await page.goto(`${base}/ledger/${encodeURIComponent(sealed.closedBy!)}`);
     const text = await page.locator('main').innerText();
     expect(text).toContain('bob@bank.example');
@@ -205,6 +214,20 @@ run('in the browser', () => {
     await page.locator('iframe').first().scrollIntoViewIfNeeded();
     expect(await page.frameLocator('iframe').first().locator('h1').first().innerText()).toBe('credit');
     await screenshot(page, 'event');
+    // The other pages an auditor uses: models with their events and deployments, the ledger with a
+    // proof on request, the policy.
+    await page.goto(`${base}/models`);
+    const models = await page.locator('main').innerText();
+    expect(models).toContain('credit');
+    expect(models).toContain(digests.model);
+    expect(models).toContain(`#${entryIndex(sealed.closedBy!)}`);
+    await page.goto(`${base}/ledger?prove=${entryIndex(sealed.closedBy!)}`);
+    const ledger = await page.locator('main').innerText();
+    expect(ledger).toContain('model-promotion');
+    expect(ledger).toMatch(/inclusion/i);
+    expect(await page.locator('pre').first().innerText()).toContain(home.config.origin);
+    const policy = await page.goto(`${base}/policy`);
+    expect(policy?.status()).toBe(200);
   });
 
   it('rejecting asks for a reason and signs the rejection with the passkey', async () => {
