@@ -1,0 +1,18 @@
+// The MonitorCounts port: counts of scoring traffic per bin, per window and per feature, for a model in a
+// context, added up across ingestions. Working state, not evidence: what counts is sealed into the ledger
+// when a window is flagged (the digest of the counts the statistic was computed from).
+import type { WindowCounts } from '../monitor/types.js';
+
+export interface MonitorCounts {
+  /**
+   * Adds each window's counts, bin by bin, to what is stored for that window and feature (or stores them
+   * if there is nothing yet). One call is one transaction: a crash or an error part-way through the
+   * batch leaves none of it. Counts of a different length than those stored (other bins) are refused
+   * with InputError INVALID_ARGUMENT.
+   */
+  add(model: string, context: string, counts: readonly WindowCounts[]): Promise<void>;
+  /** What is stored, by window (ascending), then feature; only one feature's when it is given. */
+  get(model: string, context: string, feature?: string): Promise<WindowCounts[]>;
+  /** The windows with counts, ascending. */
+  windows(model: string, context: string): Promise<string[]>;
+}

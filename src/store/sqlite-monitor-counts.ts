@@ -1,0 +1,164 @@
+// The SQLite MonitorCounts adapter, in the home's database beside the ledger, draft and auth tables, in a
+// table of its own. Counts are a JSON array per (model, context, window, feature). An ingestion's batch
+// is one `BEGIN IMMEDIATE` transaction: it takes the write lock before reading what it adds to, so two
+// processes ingesting at once add up instead of one overwriting the other, and a crash before COMMIT
+// leaves the batch out entirely.
+import Database from 'better-sqlite3';
+
+import { InputError, isSignetError, StoreError } from '../errors.js';
+import type { WindowCounts } from '../monitor/types.js';
+import type { MonitorCounts } from './monitor-counts.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS monitor_counts (
+  model TEXT NOT NULL,
+  context TEXT NOT NULL,
+  window TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  counts TEXT NOT NULL,
+  PRIMARY KEY (model, context, window, feature)
+);
+`;
+
+interface CountsDbRow {
+  window: string;
+  feature: string;
+  counts: string;
+}
+
+export function openSqliteMonitorCounts(
+  file: string,
+  busyTimeoutMs = 60_000,
+): MonitorCounts & { close(): void } {
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.exec(SCHEMA);
+  } catch (error) {
+    throw new StoreError(
+      'STORE_FAILURE',
+      `could not open the monitor counts database ${file}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const select = db.prepare(
+    'SELECT counts FROM monitor_counts WHERE model = ? AND context = ? AND window = ? AND feature = ?',
+  );
+  const upsert = db.prepare(
+    'INSERT INTO monitor_counts (model, context, window, feature, counts) VALUES (?, ?, ?, ?, ?) ' +
+      'ON CONFLICT (model, context, window, feature) DO UPDATE SET counts = excluded.counts',
+  );
+  const addBatch = db.transaction((model: string, context: string, batch: readonly WindowCounts[]) => {
+    for (const item of batch) {
+      const row = select.get(model, context, item.window, item.feature) as { counts: string } | undefined;
+      let sum = item.counts;
+      if (row !== undefined) {
+        const stored = parseCounts(row.counts, item);
+        if (stored.length !== item.counts.length) {
+          throw new InputError(
+            'INVALID_ARGUMENT',
+            `counts of ${JSON.stringify(item.feature)} at ${item.window} have ${item.counts.length} bins, ` +
+              `the stored ones ${stored.length}: the bins changed`,
+            { details: { model, context, window: item.window, feature: item.feature } },
+          );
+        }
+        sum = stored.map((count, bin) => count + item.counts[bin]!);
+        if (!sum.every(Number.isSafeInteger)) {
+          throw new InputError(
+            'OUT_OF_RANGE',
+            `counts of ${JSON.stringify(item.feature)} at ${item.window} overflow`,
+          );
+        }
+      }
+      upsert.run(model, context, item.window, item.feature, JSON.stringify(sum));
+    }
+  });
+  return {
+    async add(model, context, counts) {
+      assertKey(model, 'model');
+      assertKey(context, 'context');
+      counts.forEach(assertWindowCounts);
+      try {
+        addBatch.immediate(model, context, counts);
+      } catch (error) {
+        if (isSignetError(error)) throw error;
+        throw new StoreError('STORE_FAILURE', `could not add monitor counts: ${String(error)}`, {
+          cause: error,
+        });
+      }
+    },
+    async get(model, context, feature) {
+      const rows = (
+        feature === undefined
+          ? db
+              .prepare(
+                'SELECT window, feature, counts FROM monitor_counts WHERE model = ? AND context = ? ' +
+                  'ORDER BY window, feature',
+              )
+              .all(model, context)
+          : db
+              .prepare(
+                'SELECT window, feature, counts FROM monitor_counts WHERE model = ? AND context = ? AND feature = ? ' +
+                  'ORDER BY window',
+              )
+              .all(model, context, feature)
+      ) as CountsDbRow[];
+      return rows.map((row) => ({
+        feature: row.feature,
+        window: row.window,
+        counts: parseCounts(row.counts, row),
+      }));
+    },
+    async windows(model, context) {
+      return db
+        .prepare('SELECT DISTINCT window FROM monitor_counts WHERE model = ? AND context = ? ORDER BY window')
+        .pluck()
+        .all(model, context) as string[];
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+function assertKey(value: unknown, what: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InputError('INVALID_ARGUMENT', `${what} must be a non-empty string`);
+  }
+}
+
+function assertWindowCounts(item: WindowCounts): void {
+  assertKey(item.feature, 'feature');
+  assertKey(item.window, 'window');
+  if (
+    !Array.isArray(item.counts) ||
+    item.counts.length === 0 ||
+    !item.counts.every((count) => Number.isSafeInteger(count) && count >= 0)
+  ) {
+    throw new InputError(
+      'INVALID_ARGUMENT',
+      `counts of ${JSON.stringify(item.feature)} at ${item.window} must be non-negative integers`,
+    );
+  }
+}
+
+/** Counts read back from the table, checked: the file may have been edited by hand. */
+function parseCounts(text: string, at: { window: string; feature: string }): number[] {
+  let counts: unknown;
+  try {
+    counts = JSON.parse(text);
+  } catch (error) {
+    throw new StoreError('STORE_FAILURE', `stored counts of ${at.feature} at ${at.window} are not JSON`, {
+      cause: error,
+    });
+  }
+  if (!Array.isArray(counts) || !counts.every((count) => Number.isSafeInteger(count) && count >= 0)) {
+    throw new StoreError('STORE_FAILURE', `stored counts of ${at.feature} at ${at.window} are not counts`);
+  }
+  return counts as number[];
+}
