@@ -7,6 +7,7 @@
 import { InputError, VerificationError } from '../errors.js';
 import { isRecord, predicateTypeOf, subjectOf, type EntryDraft } from '../ledger/entry.js';
 import { isDigest, type Digest } from '../signing/digest.js';
+import { sealedDecisionProblems } from './seal.js';
 import type { Approval, Ed25519Signature, IdentityRef, RequestRef, RouteRef, ViewRef } from './types.js';
 
 export const PIPELINE_PROMOTION_KIND = 'feature-pipeline-promotion';
@@ -126,36 +127,7 @@ export function pipelinePromotionProblems(value: unknown): string[] {
       (pipeline['manifest'] === undefined || isDigest(pipeline['manifest'])),
     'pipeline (name, code digest, output contract, registration)',
   );
-  const request = value['request'];
-  need(
-    isRecord(request) &&
-      isDigest(request['document']) &&
-      isRecord(request['author']) &&
-      isRecord(request['signature']) &&
-      isDigest(request['inputs']),
-    'approval request (document, author, signature)',
-  );
-  const approvals = value['approvals'];
-  need(
-    Array.isArray(approvals) && approvals.length > 0 && approvals.every(isRecord),
-    'approvals (at least one)',
-  );
-  const view = value['view'];
-  need(
-    isRecord(view) && isDigest(view['digest']) && typeof view['renderer'] === 'string',
-    'view (digest and renderer)',
-  );
-  const route = value['route'];
-  need(
-    isRecord(route) &&
-      (route['materiality'] === 'low' || route['materiality'] === 'material') &&
-      typeof route['tier'] === 'string' &&
-      Array.isArray(route['reasons']) &&
-      (route['policy'] === undefined || isDigest(route['policy'])),
-    'route (materiality, tier, reasons, policy digest)',
-  );
-  need(typeof value['context'] === 'string' && value['context'].length > 0, 'context');
-  need(typeof value['draft'] === 'string', 'draft');
+  problems.push(...sealedDecisionProblems(value));
   need(value['previous'] === undefined || isDigest(value['previous']), 'previous (an entry id)');
   return problems;
 }

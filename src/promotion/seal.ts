@@ -91,6 +91,35 @@ export function promotionProblems(value: unknown): string[] {
       isDigest(challenger['report']),
     'challenger comparison (against, evaluation set, metrics, report)',
   );
+  const explanations = value['explanations'];
+  need(
+    Array.isArray(explanations) &&
+      explanations.length > 0 &&
+      explanations.every((e) => isRecord(e) && isDigest(e['digest']) && typeof e['kind'] === 'string'),
+    'explanations (at least one, by digest)',
+  );
+  const dataset = value['dataset'];
+  need(isRecord(dataset) && isDigest(dataset['digest']), 'dataset (by digest)');
+  need(
+    value['bandsForNext'] === undefined || checkBands(value['bandsForNext']).ok,
+    'bandsForNext (metric bands)',
+  );
+  problems.push(...sealedDecisionProblems(value));
+  if (isRecord(dataset) && isRecord(challenger) && dataset['digest'] !== challenger['evaluationSet']) {
+    problems.push('the challenger metrics were computed on another dataset than the sealed one');
+  }
+  return problems;
+}
+
+/**
+ * The problems of the fields every sealed decision has, of a model or a feature pipeline: the request,
+ * the approvals, the view, the route, the context and the draft.
+ */
+export function sealedDecisionProblems(value: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const need = (ok: boolean, what: string): void => {
+    if (!ok) problems.push(what);
+  };
   const request = value['request'];
   need(
     isRecord(request) &&
@@ -105,15 +134,6 @@ export function promotionProblems(value: unknown): string[] {
     Array.isArray(approvals) && approvals.length > 0 && approvals.every(isRecord),
     'approvals (at least one)',
   );
-  const explanations = value['explanations'];
-  need(
-    Array.isArray(explanations) &&
-      explanations.length > 0 &&
-      explanations.every((e) => isRecord(e) && isDigest(e['digest']) && typeof e['kind'] === 'string'),
-    'explanations (at least one, by digest)',
-  );
-  const dataset = value['dataset'];
-  need(isRecord(dataset) && isDigest(dataset['digest']), 'dataset (by digest)');
   const view = value['view'];
   need(
     isRecord(view) && isDigest(view['digest']) && typeof view['renderer'] === 'string',
@@ -128,15 +148,8 @@ export function promotionProblems(value: unknown): string[] {
       (route['policy'] === undefined || isDigest(route['policy'])),
     'route (materiality, tier, reasons, policy digest)',
   );
-  need(
-    value['bandsForNext'] === undefined || checkBands(value['bandsForNext']).ok,
-    'bandsForNext (metric bands)',
-  );
   need(typeof value['context'] === 'string' && value['context'].length > 0, 'context');
   need(typeof value['draft'] === 'string', 'draft');
-  if (isRecord(dataset) && isRecord(challenger) && dataset['digest'] !== challenger['evaluationSet']) {
-    problems.push('the challenger metrics were computed on another dataset than the sealed one');
-  }
   return problems;
 }
 
