@@ -4,7 +4,7 @@
 // iframe's bytes hash to the view digest shown, approve with the passkey, see the event sealed, open the
 // event page as an auditor and get the same bytes, verified offline; reject with a reason; an approval
 // posted for another view digest is refused; requests without a valid session are refused. Screenshots of
-// the review and event pages go to test-artifacts/screenshots. Skipped without chromium, except under CI.
+// the review and event pages go to test-artifacts/screenshots. Needs Debian's chromium (.ci/run installs it).
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,11 +21,10 @@ import { registerDataset, registerModel } from '../src/app/register.js';
 import { verifyHome } from '../src/app/verify.js';
 import { startServer, type RunningServer } from '../src/server/serve.js';
 import { createSigner, generateKeyPair } from '../src/signing/keys.js';
-import { addVirtualAuthenticator, browserAvailable, launchBrowser, screenshot } from './helpers/browser.js';
+import { addVirtualAuthenticator, launchBrowser, screenshot } from './helpers/browser.js';
 import { EXPLANATION_SVG, REQUEST_MARKDOWN } from './helpers/promotion-fixture.js';
 
 const CONTEXT = 'retail-credit/uk';
-const run = browserAvailable() ? describe : describe.skip;
 
 let root: string;
 let home: Home;
@@ -96,7 +95,7 @@ let files: { metrics: string; request: string; svg: string };
 let bob: Person;
 let carol: Person;
 
-run('in the browser', () => {
+describe('in the browser', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'signet-browser-'));
     admin = actor('admin@bank.example');

@@ -1,6 +1,6 @@
 // Debian's chromium driven by playwright-core (never a downloaded browser), with a virtual WebAuthn
 // authenticator over the DevTools protocol, so passkey ceremonies run for real in tests. Without chromium
-// the browser tests skip, except under CI=true, where .ci/run installs it and a missing browser fails.
+// the browser tests fail with what to install; they never skip.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,16 +19,20 @@ export const CHROMIUM_FLAGS = [
   '--no-first-run',
 ];
 
-/** Whether the browser tests can run here; under CI=true they must. */
-export function browserAvailable(): boolean {
-  const available = existsSync(CHROMIUM);
-  if (!available && process.env['CI'] === 'true') {
-    throw new Error(`CI=true but ${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+/**
+ * Refuses, with what to install, when Debian's chromium is missing: the browser tests never skip
+ * (`.ci/run` installs it; on a workstation: `sudo apt-get install chromium`).
+ */
+export function requireBrowser(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the browser tests need Debian's chromium at ${CHROMIUM}: run \`sudo apt-get install chromium\` (.ci/run does)`,
+    );
   }
-  return available;
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  requireBrowser();
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
 }
 

@@ -2,17 +2,12 @@
 // a virtual authenticator (Chrome DevTools Protocol) enrols a passkey, signs in, approves and rejects,
 // and every response the script posts is checked with src/webauthn — the approval's signature with the
 // offline verifier, over the challenge derived from the statement digest. Every page is served under the
-// production Content-Security-Policy; any violation fails the test. Skipped without Debian's chromium
-// (test/helpers/browser.ts), except under CI=true.
+// production Content-Security-Policy; any violation fails the test. Needs Debian's chromium
+// (test/helpers/browser.ts): without it the test fails saying what to install.
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import {
-  addVirtualAuthenticator,
-  browserAvailable,
-  launchBrowser,
-  newPage,
-} from '../../../test/helpers/browser.js';
+import { addVirtualAuthenticator, launchBrowser, newPage } from '../../../test/helpers/browser.js';
 import { approvalStatementDigest, createApprovalStatement } from '../../promotion/draft.js';
 import type { ApprovalStatement } from '../../promotion/types.js';
 import { digestOfBytes, type Digest } from '../../signing/digest.js';
@@ -215,7 +210,7 @@ class FakeServer {
   }
 }
 
-describe.skipIf(!browserAvailable())('the passkey script in Chromium', () => {
+describe('the passkey script in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const server = new FakeServer();
