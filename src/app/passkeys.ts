@@ -4,8 +4,6 @@
 // verifier can check it consumed that invite. Approving and rejecting in the browser are passkey
 // assertions over the digest of the canonical statement, stored in the event with everything an offline
 // verifier needs. Sign-in is a passkey assertion over a random challenge: no password anywhere.
-import { createHash, randomBytes } from 'node:crypto';
-
 import { passkeyAction } from '../authority/actor.js';
 import { assertIdentityId } from '../authority/actor.js';
 import { INVITE_KIND, type Invite, type KeyBinding } from '../authority/state.js';
@@ -21,6 +19,7 @@ import { toWebAuthnSignature, verifyRegistration, verifySignIn } from '../webaut
 import type { PasskeyCredential } from '../webauthn/types.js';
 import { challengeOf } from '../webauthn/verify.js';
 import { appendAdminAction, loadAuthority } from './authority.js';
+import { createSecret, hashSecret } from './tokens.js';
 import { rejectionToSign, rejectSigned, submitApproval, type ApproveResult } from './decide.js';
 import { decisionFactsOf, openAnyDraft } from './draft-kinds.js';
 import type { Home } from './home.js';
@@ -35,15 +34,10 @@ export interface RelyingParty {
   readonly origin: string;
 }
 
-export const INVITE_PREFIX = 'sgi_';
 /** Default lifetime of an invitation. */
 export const INVITE_HOURS = 72;
 /** A binding must land this long before its invite expires (the log stamps the time after the check). */
 const EXPIRY_MARGIN_MS = 5 * 60 * 1000;
-
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
 
 export interface InviteResult {
   readonly entry: SealedEntry;
@@ -64,7 +58,7 @@ export async function inviteUser(
   if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 30) {
     throw new InputError('INVALID_ARGUMENT', '--hours must be a number of hours between 0 and 720');
   }
-  const secret = INVITE_PREFIX + encodeBase64Url(randomBytes(32));
+  const secret = createSecret('invite');
   const expires = new Date((options.now ?? Date.now()) + hours * 3600 * 1000).toISOString();
   const entry = await appendAdminAction(
     home,

@@ -6,10 +6,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 
-import { loadAuthority } from '../app/authority.js';
 import { findRevocation } from '../app/decide.js';
 import { openAnyDraft } from '../app/draft-kinds.js';
-import { checkPipelinePromotion, checkPromotion } from '../app/gate.js';
 import { parseEntryRef, proveInclusion, readEntry } from '../app/log.js';
 import { showPolicy } from '../app/policy.js';
 import { replay } from '../app/replay.js';
@@ -276,12 +274,9 @@ function boundedCount(text: string | undefined, fallback: number, max: number): 
 /** Everything the event page shows about a sealed promotion: the fields, each check, and the replay. */
 async function eventOf(deps: RouteDeps, entry: OpenedEntry): Promise<EventPageData> {
   const { home } = deps;
-  const authority = await loadAuthority(home);
-  const check =
-    entry.kind === PROMOTION_KIND
-      ? await checkPromotion(home, entry, authority)
-      : await checkPipelinePromotion(home, entry, authority);
+  // Replay runs the gate's checks too: one pass gives both.
   const replayed = await replay(home, entry.id);
+  const check = replayed.check;
   const stored = await home.ledger.checkpoint();
   const checkpoint = openCheckpoint(stored.note, home.config.origin, home.logPublicKey);
   const reasons: readonly Reason[] = check.reasons;

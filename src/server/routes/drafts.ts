@@ -11,7 +11,7 @@ import {
   type SourcedProblem,
 } from '../../promotion/inputs.js';
 import type { Approval, Ed25519Signature } from '../../promotion/types.js';
-import { reject, seal, submitApproval } from '../../app/decide.js';
+import { reject, seal, submitApproval, type ApproveResult } from '../../app/decide.js';
 import { decisionFactsOf, openAnyDraft } from '../../app/draft-kinds.js';
 import type { Home } from '../../app/home.js';
 import { readObjectWithin } from '../../app/objects.js';
@@ -170,20 +170,7 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
       );
     }
     const result = await submitApproval(home, id, approval);
-    return c.json(
-      {
-        approved: true,
-        statement: result.approval.statement,
-        roles: result.approval.roles,
-        valid: result.valid,
-        required: result.required,
-        requirement: result.requirement,
-        ...(result.sealed
-          ? { sealed: { entry: result.sealed.id, index: result.sealed.index, time: result.sealed.time } }
-          : {}),
-      },
-      201,
-    );
+    return c.json(approveResultView(result), 201);
   });
 
   app.post('/v1/drafts/:id/seal', async (c) => {
@@ -340,4 +327,19 @@ function assertOpen(draft: DraftRow): void {
   if (draft.status !== 'open') {
     throw new InputError('DRAFT_CLOSED', `draft ${draft.id} is ${draft.status}`);
   }
+}
+
+/** An approval's result as the API answers it (what `signet approve --json` prints). */
+export function approveResultView(result: ApproveResult): Record<string, unknown> {
+  return {
+    approved: true,
+    statement: result.approval.statement,
+    roles: result.approval.roles,
+    valid: result.valid,
+    required: result.required,
+    requirement: result.requirement,
+    ...(result.sealed
+      ? { sealed: { entry: result.sealed.id, index: result.sealed.index, time: result.sealed.time } }
+      : {}),
+  };
 }

@@ -25,6 +25,7 @@ import { decodeBase64UrlStrict } from '../../webauthn/base64url.js';
 import { callerOf, SESSION_COOKIE, type AppEnv } from '../auth.js';
 import type { ServerConfig } from '../config.js';
 import type { ApiApp, RouteDeps } from '../deps.js';
+import { approveResultView } from './drafts.js';
 import { draftIdParam, readJsonBody } from '../http.js';
 
 /** How long a ceremony's challenge is good for. */
@@ -173,20 +174,7 @@ export function registerPasskeyRoutes(app: ApiApp, deps: RouteDeps): void {
       body['response'],
       rp,
     );
-    return c.json(
-      {
-        approved: true,
-        statement: result.approval.statement,
-        roles: result.approval.roles,
-        valid: result.valid,
-        required: result.required,
-        requirement: result.requirement,
-        ...(result.sealed
-          ? { sealed: { entry: result.sealed.id, index: result.sealed.index, time: result.sealed.time } }
-          : {}),
-      },
-      201,
-    );
+    return c.json(approveResultView(result), 201);
   });
 
   app.post('/v1/drafts/:id/rejection-statement', async (c) => {
