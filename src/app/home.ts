@@ -16,6 +16,8 @@ import type { Drafts } from '../store/drafts.js';
 import { openSqliteDrafts } from '../store/sqlite-drafts.js';
 import type { AuthStore } from '../store/auth.js';
 import { openSqliteAuth } from '../store/sqlite-auth.js';
+import type { MonitorCounts } from '../store/monitor-counts.js';
+import { openSqliteMonitorCounts } from '../store/sqlite-monitor-counts.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
 export const CONFIG_FILE = 'config.json';
@@ -39,6 +41,8 @@ export interface Home {
   readonly drafts: Drafts;
   /** API tokens, sessions, invites and challenges of `signet serve` (working state, not evidence). */
   readonly auth: AuthStore;
+  /** Counts of scoring traffic per bin and window (working state; flags are what is sealed). */
+  readonly monitorCounts: MonitorCounts;
   readonly logPublicKey: Uint8Array;
   readonly logPublicKeyPem: string;
   close(): Promise<void>;
@@ -79,6 +83,7 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
   });
   const drafts = openSqliteDrafts(path.join(dir, LEDGER_FILE));
   const auth = openSqliteAuth(path.join(dir, LEDGER_FILE));
+  const monitorCounts = openSqliteMonitorCounts(path.join(dir, LEDGER_FILE));
   return {
     dir,
     config,
@@ -86,12 +91,14 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
     ledger,
     drafts,
     auth,
+    monitorCounts,
     logPublicKey,
     logPublicKeyPem: publicPem,
     close: async () => {
       await ledger.close();
       drafts.close();
       auth.close();
+      monitorCounts.close();
     },
   };
 }

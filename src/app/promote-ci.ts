@@ -50,6 +50,8 @@ export interface PromoteCiOptions {
   readonly challenger?: string;
   /** Entry id of the feature-pipeline promotion the model consumes. */
   readonly featurePipeline?: string;
+  /** The evaluation dataset's score column (default `score`, when it has one). */
+  readonly scoreColumn?: string;
   readonly as: Actor;
 }
 
@@ -182,6 +184,7 @@ export async function promoteCi(home: Home, options: PromoteCiOptions): Promise<
         requestFile: requestFile!,
         context: options.context,
         ...(options.featurePipeline !== undefined ? { featurePipeline: options.featurePipeline } : {}),
+        ...(options.scoreColumn !== undefined ? { scoreColumn: options.scoreColumn } : {}),
         as: options.as,
       });
     } catch (error) {

@@ -1,8 +1,10 @@
 // Registration: a model or dataset artefact is hashed, its manifest and a registration record stored as
 // objects and indexed by digest. Registrations are objects, not events: nothing is decided yet.
-import { open, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 
-import { InputError } from '../errors.js';
+import { InputError, VerificationError } from '../errors.js';
 import {
   assertNoProblems,
   collectProblems,
@@ -13,6 +15,7 @@ import {
 import { canonicalize, parseJson } from '../signing/canonical-json.js';
 import type { Digest } from '../signing/digest.js';
 import { isRecord } from '../ledger/entry.js';
+import { profileDataset, type DatasetProfile } from '../monitor/profile.js';
 import { hashArtefact } from './hash-artefact.js';
 import type { Home } from './home.js';
 
@@ -44,11 +47,19 @@ export interface DatasetRegistration {
   readonly manifest?: Digest;
   readonly format: string;
   readonly rows?: number;
+  /**
+   * Object digest of the dataset profile (`signet-dataset-profile/v1`): every column's reference bins,
+   * from which a promotion on this dataset seals its reference for population-shift monitoring. Only a
+   * CSV or NDJSON file is profiled.
+   */
+  readonly profile?: Digest;
 }
 
 export interface Registered<T> {
   readonly registration: Digest;
   readonly record: T;
+  /** Why a CSV or NDJSON dataset has no profile (so its promotions seal no reference bins). */
+  readonly unprofiled?: string;
 }
 
 export interface RegisterModelOptions {
@@ -125,10 +136,11 @@ export async function registerDataset(
   const hashed = await hashArtefact(path, options.onProgress ? { onProgress: options.onProgress } : {});
   if (hashed.kind === 'directory') await home.objects.put(hashed.manifest);
   const format = (options.format ?? guessFormat(path)).toLowerCase();
-  const rows =
-    hashed.kind === 'file' && (format === 'csv' || format === 'ndjson')
-      ? await countRows(path, format)
-      : undefined;
+  const tabular = hashed.kind === 'file' && (format === 'csv' || format === 'ndjson');
+  const rows = tabular ? await countRows(path, format) : undefined;
+  const profiled = tabular
+    ? await profileFile(home, path, format, hashed.digest, options.onProgress)
+    : { problem: `a ${hashed.kind === 'directory' ? 'directory' : `${format} file`} is not profiled` };
   const record: DatasetRegistration = {
     type: DATASET_REGISTRATION_TYPE,
     label: options.label,
@@ -139,6 +151,7 @@ export async function registerDataset(
     ...(hashed.kind === 'directory' ? { manifest: hashed.digest } : {}),
     format,
     ...(rows !== undefined ? { rows } : {}),
+    ...('profile' in profiled ? { profile: profiled.profile } : {}),
   };
   const stored = await home.objects.put(canonicalize(record));
   await home.drafts.putRegistration({
@@ -147,7 +160,53 @@ export async function registerDataset(
     name: options.label,
     registration: stored.digest,
   });
-  return { registration: stored.digest, record };
+  return {
+    registration: stored.digest,
+    record,
+    ...('problem' in profiled ? { unprofiled: profiled.problem } : {}),
+  };
+}
+
+/**
+ * Profiles a CSV or NDJSON dataset for population-shift monitoring (src/monitor/profile.ts) and stores the
+ * profile. The bytes profiled are hashed on the way: if they are not the bytes registered (the file
+ * changed in between), the registration is refused. A file that cannot be profiled (no data rows, too
+ * many columns) is still registered, without a profile, and the reason is returned.
+ */
+async function profileFile(
+  home: Home,
+  path: string,
+  format: 'csv' | 'ndjson',
+  digest: Digest,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ profile: Digest } | { problem: string }> {
+  const hash = createHash('sha256');
+  const size = (await stat(path)).size;
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  let profile: DatasetProfile;
+  try {
+    profile = await profileDataset({
+      source: hashed(),
+      format,
+      dataset: digest,
+      ...(onProgress ? { onProgress: (bytes: number) => onProgress(bytes, size) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof InputError) return { problem: error.message };
+    throw error;
+  }
+  if (`sha256:${hash.digest('hex')}` !== digest) {
+    throw new VerificationError(
+      'DIGEST_MISMATCH',
+      `${path} changed while it was being registered: register it again once nothing writes to it`,
+    );
+  }
+  return { profile: (await home.objects.put(canonicalize(profile))).digest };
 }
 
 /** Reads a registration record back from its object (stored by us, still re-hashed and parsed strictly). */

@@ -28,6 +28,7 @@ const FAMILIES: Readonly<Record<string, () => Promise<Register>>> = {
   pipeline: async () => (await import('./pipeline.js')).registerPipelineCommands,
   serve: async () => (await import('./serve.js')).registerServeCommand,
   tokens: async () => (await import('./tokens.js')).registerTokenCommands,
+  monitor: async () => (await import('./monitor.js')).registerMonitorCommands,
 };
 
 /** Which family defines each top-level command. */
@@ -58,6 +59,7 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   pipeline: 'pipeline',
   serve: 'serve',
   tokens: 'tokens',
+  monitor: 'monitor',
 };
 
 /**

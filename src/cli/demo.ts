@@ -3,6 +3,7 @@
 // incumbent, proposed with a request, reviewed, approved by a named approver, sealed, gated and
 // deployed; a copy with one changed byte is refused; the event is replayed byte for byte and verified.
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,12 +15,15 @@ import { gate } from '../app/gate.js';
 import { hashArtefact } from '../app/hash-artefact.js';
 import { initHome } from '../app/init.js';
 import { exportLog, proveInclusion } from '../app/log.js';
+import { ingestTraffic } from '../app/monitor.js';
+import { applyPolicy } from '../app/policy.js';
 import { propose } from '../app/promote.js';
 import { registerDataset, registerModel } from '../app/register.js';
 import { replay } from '../app/replay.js';
 import { createUserKey, loadUserSigner } from '../app/user-keys.js';
 import { verifyHome } from '../app/verify.js';
 import { buildCreditScenario, type ModelBundle } from '../demo/scenario.js';
+import { SCORED_AT_COLUMN, scoredCsv, scoringTraffic } from '../demo/traffic.js';
 import { InputError } from '../errors.js';
 import { publicKeyFromPem } from '../signing/keys.js';
 import { verifyExport } from '../verify/verify-export.js';
@@ -30,6 +34,27 @@ const REQUESTER = 'priya.ml@bank.example';
 const APPROVER = 'morgan.risk@bank.example';
 const CONTEXT = 'retail-credit/uk';
 const SEED = 20261127;
+const DAY_MS = 86_400_000;
+
+/**
+ * The demo's materiality policy: the approver role is both the on-call rota and the committee (of one),
+ * so that a small demo cast can take either route; PSI flags from 0.25.
+ */
+const DEMO_POLICY = `# The demo's materiality policy (see src/policy/example-policy.yaml for a fuller one).
+version: 1
+description: Demo retail credit policy.
+defaults:
+  bands:
+    auc: { absolute: { down: 0.02, up: 0.05 } }
+  psi: { warn: 0.10, material: 0.25 }
+  tier: standard
+  oncallRole: approver
+  contexts: [${CONTEXT}]
+tiers:
+  standard:
+    description: Demo models.
+    committee: { roles: [approver], quorum: 1 }
+`;
 
 export function registerDemoCommand(program: Command, out: Output): void {
   program
@@ -96,18 +121,23 @@ async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: n
     say(
       `${ADMIN} bound ${REQUESTER} and ${APPROVER} to their keys and granted ${APPROVER} the approver role`,
     );
+    const policyFile = path.join(files, 'policy.yaml');
+    await writeFile(policyFile, DEMO_POLICY);
+    const applied = await applyPolicy(home, policyFile, admin);
+    say(`${ADMIN} applied the materiality policy (version ${applied.version}, ${applied.policy})`);
 
     step('3. Register the incumbent, the candidate and the evaluation dataset (objects, not events)');
     const incumbentDir = await writeModel(files, incumbent);
     const candidateDir = await writeModel(files, candidate);
     const evalFile = path.join(files, 'evaluation.csv');
-    await writeFile(evalFile, evaluation.csv);
+    // Scored by the candidate, so that the reference bins sealed with the promotion include the score.
+    await writeFile(evalFile, scoredCsv(evaluation.dataset, candidate.model));
     const incumbentReg = await registerModel(home, incumbentDir, modelOptions(incumbent, incumbentDir));
     const candidateReg = await registerModel(home, candidateDir, modelOptions(candidate, candidateDir));
     const datasetReg = await registerDataset(home, evalFile, { label: evaluation.label });
     say(`incumbent  ${incumbentReg.record.digest}  (predates the genesis: no event, legacy evidence only)`);
     say(`candidate  ${candidateReg.record.digest}`);
-    say(`dataset    ${datasetReg.record.digest}  ${datasetReg.record.rows ?? '?'} rows`);
+    say(`dataset    ${datasetReg.record.digest}  ${datasetReg.record.rows ?? '?'} rows, profiled`);
 
     step('4. Propose: metrics, SHAP values, the explanation chart and the request, frozen as a draft');
     const metricsFile = path.join(files, 'metrics.json');
@@ -164,7 +194,55 @@ async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: n
     const legacy = await gate(home, incumbentReg.record.digest, CONTEXT);
     say(`${legacy.allow ? 'allow' : 'deny'}: the incumbent — ${legacy.reasons[0]?.message ?? ''}`);
 
-    step('7. Replay and verify, as an auditor would');
+    step('7. Monitor scoring traffic: PSI per day against the reference bins sealed with the promotion');
+    const trafficFile = path.join(files, 'traffic.csv');
+    const firstDay = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS;
+    await writeFile(
+      trafficFile,
+      scoringTraffic({
+        model: candidate.model,
+        start: firstDay,
+        // The evaluation set's own population (the recent vintage, shift 0.25) for three days, then a
+        // population that moved further: lower incomes, higher utilisation.
+        days: [
+          { shift: 0.25, rows: 2000 },
+          { shift: 0.25, rows: 2000 },
+          { shift: 0.25, rows: 2000 },
+          { shift: 0.75, rows: 2000 },
+        ],
+        seed: SEED + 1000,
+      }),
+    );
+    const monitored = await ingestTraffic(home, {
+      model: candidate.name,
+      context: CONTEXT,
+      source: createReadStream(trafficFile),
+      format: 'csv',
+      window: 'day',
+      timestampColumn: SCORED_AT_COLUMN,
+    });
+    say(
+      `${monitored.report.totals.counted} scorings over four simulated days (${trafficFile}); ` +
+        `material from PSI ${monitored.thresholds.material}, no flag under ${monitored.minimumCount} rows a day`,
+    );
+    for (const day of [...new Set(monitored.windows.map((w) => w.window))]) {
+      const worst = monitored.windows
+        .filter((w) => w.window === day)
+        .reduce((a, b) => ((b.psi ?? 0) > (a.psi ?? 0) ? b : a));
+      say(
+        `  ${day.slice(0, 10)}  highest PSI ${(worst.psi ?? 0).toFixed(3)} (${worst.feature}): ${worst.level}`,
+      );
+    }
+    for (const flag of monitored.flags) {
+      say(
+        `  flagged: ${flag.feature} PSI ${flag.psi.toFixed(3)} on ${flag.window.slice(0, 10)}, entry ${flag.index}`,
+      );
+    }
+    if (monitored.flags.length > 0) {
+      say(`the next promotion of ${candidate.name} routes material, to the committee, quoting these entries`);
+    }
+
+    step('8. Replay and verify, as an auditor would');
     const replayDir = path.join(base, 'replay');
     const replayed = await replay(home, approved.sealed.id, replayDir);
     const replayedView = createHash('sha256')
@@ -185,7 +263,7 @@ async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: n
     say(`export: ${exportDir} verified offline (${standalone.size} entries)`);
 
     if (serveOptions) {
-      step('8. A second draft waits for approval: the next retrain, against the sealed promotion');
+      step('9. A second draft waits for approval: the next retrain, against the sealed promotion');
       const retrain = scenario.proposals.retrain;
       const retrainDir = await writeModel(files, retrain.candidate);
       const retrainReg = await registerModel(home, retrainDir, modelOptions(retrain.candidate, retrainDir));
@@ -216,6 +294,8 @@ async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: n
         as: requester,
       });
       say(`draft ${waiting.draft} by ${REQUESTER}: ${retrain.candidate.name} ${retrain.candidate.version}`);
+      say(`  routed ${waiting.route.materiality}, tier ${waiting.route.tier}:`);
+      for (const reason of waiting.route.reasons) say(`    - ${reason}`);
       await serveDemo(out, home, admin, serveOptions.port);
       return;
     }
@@ -225,6 +305,7 @@ async function runDemo(out: Output, dirOption?: string, serveOptions?: { port: n
     say(`npx --no-install signet show ${approved.sealed.index}`);
     say(`npx --no-install signet replay ${approved.sealed.index} -o ./replay`);
     say(`npx --no-install signet gate --model ${candidateDir} --context ${CONTEXT}`);
+    say(`npx --no-install signet monitor status --model ${candidate.name}`);
     say('npx --no-install signet verify');
     say(`open ${reviewFile}`);
     say(`(finished in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -247,7 +328,7 @@ async function serveDemo(
   const server = await startServer({ home, host: 'localhost', port });
   const url = server.url.replace(/\/$/, '');
   const invite = await inviteUser(home, APPROVER, admin);
-  say(`\n== 9. The web UI: ${url}`);
+  say(`\n== 10. The web UI: ${url}`);
   say(`${APPROVER} (the approver) enrols a passkey from this one-time link, then lands in the inbox:`);
   say(`  ${url}/enrol#${invite.secret}`);
   say('The sealed promotion is under Models and Ledger; the second draft waits in the inbox.');

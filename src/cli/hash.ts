@@ -1,21 +1,20 @@
 // `signet hash PATH`: the content digest of a model or dataset, file or directory (DESIGN.md "Formats →
 // Digest"). A directory's manifest is stored as an object when a Signet home exists, so that the digest
 // can be opened again later.
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 
 import { hashArtefact, type ArtefactHash } from '../app/hash-artefact.js';
 import { SignetError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { printJson, type Output } from './output.js';
+import { createProgress, formatBytes } from './progress.js';
 
 export interface HashCommandDeps {
   /** The home's object store, or undefined when there is no Signet home (the manifest is then not kept). */
   readonly openObjectStore?: () => Promise<ObjectStore | undefined>;
 }
 
-/** Inputs larger than this get a progress bar (on a terminal, without --json). */
-export const PROGRESS_THRESHOLD_BYTES = 256 * 1024 * 1024;
+export { PROGRESS_THRESHOLD_BYTES } from './progress.js';
 
 interface HashOptions {
   readonly json?: boolean;
@@ -65,7 +64,7 @@ export function registerHashCommand(program: Command, out: Output, deps: HashCom
     )
     .action(async (path: string, opts: HashOptions) => {
       out.json = Boolean(opts.json);
-      const progress = createProgress(out, !opts.json);
+      const progress = createProgress(out, !opts.json, 'hashing');
       let result: ArtefactHash;
       try {
         result = await hashArtefact(path, {
@@ -111,59 +110,4 @@ export function registerHashCommand(program: Command, out: Output, deps: HashCom
         );
       }
     });
-}
-
-interface Progress {
-  readonly update: (done: number, total: number) => void;
-  readonly stop: () => void;
-}
-
-// A bar on stderr with bytes, rate and ETA — only on a terminal and for inputs large enough to wait for;
-// never on a pipe or with --json, where it would be noise in someone's logs.
-function createProgress(out: Output, wanted: boolean): Progress {
-  let bar: SingleBar | undefined;
-  let started = 0;
-  const payload = (done: number): { done: string; rate: string } => {
-    const seconds = (performance.now() - started) / 1000;
-    return { done: formatBytes(done), rate: seconds > 0 ? `${formatBytes(done / seconds)}/s` : '-' };
-  };
-  return {
-    update: (done, total) => {
-      if (!wanted || !out.isTTY || total <= PROGRESS_THRESHOLD_BYTES) return;
-      if (bar === undefined) {
-        started = performance.now();
-        bar = new SingleBar({
-          format: 'hashing {bar} {percentage}% | {done} of {totalText} | {rate} | ETA {eta_formatted}',
-          hideCursor: true,
-          clearOnComplete: true,
-          etaBuffer: 50,
-          // Through Output, so tests can read it. cli-progress only calls write() and reads isTTY and
-          // columns (readline's cursor helpers write escape sequences through write()).
-          stream: {
-            isTTY: true,
-            columns: process.stderr.columns || 80,
-            write: (text: string) => {
-              out.stderr(text);
-              return true;
-            },
-          } as unknown as NodeJS.WritableStream,
-        });
-        bar.start(total, done, { ...payload(done), totalText: formatBytes(total) });
-        return;
-      }
-      bar.update(done, payload(done));
-    },
-    stop: () => bar?.stop(),
-  };
-}
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }

@@ -33,6 +33,7 @@ interface PromoteOpts {
   request?: string;
   challenger?: string;
   featurePipeline?: string;
+  scoreColumn?: string;
   wait?: boolean;
   timeout: string;
   json?: boolean;
@@ -63,6 +64,10 @@ export function registerPromoteCommand(program: Command, out: Output): void {
     .option('--request <file>', 'a request written by a person (default: generated, low path only)')
     .option('--challenger <digest|entry>', 'the challenger (default: the incumbent, the latest promotion)')
     .option('--feature-pipeline <entry>', 'the feature-pipeline promotion the model consumes (entry id)')
+    .option(
+      '--score-column <column>',
+      "the evaluation dataset's column holding the model's score (default: score, when it has one)",
+    )
     .option('--wait', 'wait until the draft is sealed or rejected')
     .option('--timeout <seconds>', 'how long --wait waits', '3600')
     .option('--json', 'print the result as JSON')
@@ -91,6 +96,7 @@ export function registerPromoteCommand(program: Command, out: Output): void {
           ...(opts.request !== undefined ? { requestFile: opts.request } : {}),
           ...(opts.challenger !== undefined ? { challenger: opts.challenger } : {}),
           ...(opts.featurePipeline !== undefined ? { featurePipeline: opts.featurePipeline } : {}),
+          ...(opts.scoreColumn !== undefined ? { scoreColumn: opts.scoreColumn } : {}),
           as: { identity: opts.as, signer },
         }),
       );

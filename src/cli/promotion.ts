@@ -72,7 +72,11 @@ export function registerPromotionCommands(program: Command, out: Output): void {
     .command('dataset')
     .description('Evaluation datasets')
     .command('register')
-    .description('Hash a dataset file or folder, count rows (CSV/NDJSON) and store a registration record')
+    .description(
+      'Hash a dataset file or folder and store a registration record. A CSV or NDJSON file is also\n' +
+        'profiled: its rows counted and every column binned (deciles, or categories), so that a promotion\n' +
+        'on it seals the reference bins population-shift monitoring measures traffic against.',
+    )
     .argument('<path>', 'the dataset file or folder')
     .requiredOption('--label <label>', 'a label for people (the digest is the identity)')
     .option('--format <format>', 'csv, ndjson, parquet… (default: from the file name)')
@@ -85,11 +89,23 @@ export function registerPromotionCommands(program: Command, out: Output): void {
           ...(opts.format !== undefined ? { format: opts.format } : {}),
         }),
       );
-      if (opts.json) return printJson(out, { registration: result.registration, ...result.record });
+      if (opts.json) {
+        return printJson(out, {
+          registration: result.registration,
+          ...result.record,
+          ...(result.unprofiled !== undefined ? { unprofiled: result.unprofiled } : {}),
+        });
+      }
       const rows = result.record.rows !== undefined ? `, ${result.record.rows} rows` : '';
       out.stdout(
-        `${result.record.digest}  dataset "${result.record.label}" (${result.record.format}${rows})\n`,
+        `${result.record.digest}  dataset "${result.record.label}" (${result.record.format}${rows})\n` +
+          (result.record.profile !== undefined ? `  profile ${result.record.profile}\n` : ''),
       );
+      if (result.unprofiled !== undefined) {
+        out.stderr(
+          `note: not profiled (${result.unprofiled}): promotions on it seal no reference bins for monitoring\n`,
+        );
+      }
     });
 
   program
@@ -113,6 +129,10 @@ export function registerPromotionCommands(program: Command, out: Output): void {
     )
     .requiredOption('--context <context>', 'the deployment context, e.g. retail-credit/uk')
     .option('--feature-pipeline <entry>', 'the feature-pipeline promotion the model consumes (entry id)')
+    .option(
+      '--score-column <column>',
+      "the evaluation dataset's column holding the model's score (default: score, when it has one)",
+    )
     .requiredOption('--as <id>', 'the requester')
     .option('--json', 'print the result as JSON')
     .action(
@@ -120,6 +140,7 @@ export function registerPromotionCommands(program: Command, out: Output): void {
         model: string;
         challenger?: string;
         featurePipeline?: string;
+        scoreColumn?: string;
         dataset: string;
         metrics: string;
         explanation: string[];
@@ -140,6 +161,7 @@ export function registerPromotionCommands(program: Command, out: Output): void {
             requestFile: opts.request,
             context: opts.context,
             ...(opts.featurePipeline !== undefined ? { featurePipeline: opts.featurePipeline } : {}),
+            ...(opts.scoreColumn !== undefined ? { scoreColumn: opts.scoreColumn } : {}),
             as: { identity: opts.as, signer },
           }),
         );

@@ -116,7 +116,7 @@ export interface IngestReport {
  *   window: 'hour',
  *   timestampColumn: 'scored_at',
  * });
- * await monitorCounts.add(model, context, report.counts);
+ * await monitorCounts.add({ model, context, reference }, report.counts);
  */
 export async function ingest(options: IngestOptions): Promise<IngestReport> {
   const run = new Ingestion(options);

@@ -3,8 +3,8 @@
 // dataset's rows as values, returns the `ReferenceBins` object; storing it is the caller's business.
 import { InputError } from '../errors.js';
 import type { FeatureType } from '../promotion/inputs.js';
-import type { Digest } from '../signing/digest.js';
-import { binIndex, categoryOf, parseDecimal } from './bins.js';
+import { isDigest, type Digest } from '../signing/digest.js';
+import { assertFeatureBins, binIndex, categoryOf, parseDecimal } from './bins.js';
 import { REFERENCE_BINS_TYPE, type FeatureBins, type ReferenceBins } from './types.js';
 
 export type FeatureKind = FeatureBins['kind'];
@@ -237,4 +237,30 @@ function assertCount(value: number, what: string, minimum: number): void {
   if (!Number.isSafeInteger(value) || value < minimum) {
     throw new InputError('INVALID_ARGUMENT', `${what} must be an integer ≥ ${minimum}, got ${String(value)}`);
   }
+}
+
+/**
+ * Checks a reference bins object read back from the object store (the bytes are what their digest
+ * names, but whoever stored them chose them): the type, the dataset digest, each feature's bins
+ * (`assertFeatureBins`), names unique across features and score. Throws InputError INVALID_ARGUMENT.
+ */
+export function assertReferenceBins(value: unknown): asserts value is ReferenceBins {
+  const fail = (problem: string): never => {
+    throw new InputError('INVALID_ARGUMENT', `not a reference bins object: ${problem}`);
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not an object');
+  const record = value as Record<string, unknown>;
+  if (record['type'] !== REFERENCE_BINS_TYPE) return fail(`type must be ${REFERENCE_BINS_TYPE}`);
+  if (typeof record['model'] !== 'string' || record['model'] === '') return fail('model must be a name');
+  if (!isDigest(record['dataset'])) return fail('dataset must be a digest');
+  const features = record['features'];
+  if (!Array.isArray(features)) return fail('features must be an array');
+  features.forEach((bins: unknown) => assertFeatureBins(bins));
+  if (record['score'] !== undefined) assertFeatureBins(record['score']);
+  const names = [
+    ...(features as FeatureBins[]).map((bins) => bins.name),
+    ...(record['score'] === undefined ? [] : [(record['score'] as FeatureBins).name]),
+  ];
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) fail(`${JSON.stringify(duplicate)} is binned twice`);
 }

@@ -45,7 +45,9 @@ interface GammaCase {
 }
 
 const vectors = JSON.parse(readFileSync(new URL('../../test/vectors/psi.json', import.meta.url), 'utf8')) as {
-  readonly defaults: { epsilon: number; minimumCount: number; warn: number; material: number };
+  readonly defaults: { epsilon: number; warn: number; material: number };
+  /** The minimum window the vectors' levels are judged with. */
+  readonly minimumCount: number;
   readonly cases: PsiCase[];
   readonly chiSquareTable: { readonly cases: PValueCase[] };
   readonly chiSquareQuantiles: { readonly cases: PValueCase[] };
@@ -73,11 +75,12 @@ describe('test/vectors/psi.json', () => {
   it('states the defaults the code has', () => {
     expect(vectors.defaults).toEqual({
       epsilon: PSI_EPSILON,
-      minimumCount: MINIMUM_WINDOW_COUNT,
       warn: DEFAULT_PSI_WARN,
       material: DEFAULT_PSI_MATERIAL,
     });
     expect(DEFAULT_PSI_THRESHOLDS).toEqual({ warn: 0.1, material: 0.25 });
+    expect(MINIMUM_WINDOW_COUNT).toBe(500);
+    expect(vectors.minimumCount).toBeLessThan(MINIMUM_WINDOW_COUNT);
   });
 
   it('covers what the issue asks for', () => {
@@ -106,8 +109,8 @@ describe('test/vectors/psi.json', () => {
       expectRelative(result.pValue, c.expected.pValue, 1e-12, 'p-value');
     });
 
-    it('the level under the default thresholds and minimum window', () => {
-      const assessment = assessWindow({ expected, actual, epsilon });
+    it("the level under the default thresholds and the vectors' minimum window", () => {
+      const assessment = assessWindow({ expected, actual, epsilon, minimumCount: vectors.minimumCount });
       expect(assessment.level).toBe(c.expected.level);
       expect(assessment.n).toBe(c.expected.n);
       expect(assessment.df).toBe(c.expected.df);
@@ -355,13 +358,13 @@ describe('assessWindow', () => {
   const reference = [100, 100, 100, 100, 100, 100, 100, 100, 100, 100];
 
   it('raises no flag below the minimum window, and says so', () => {
-    const tiny = [99, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // a huge shift, 99 rows
+    const tiny = [499, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // a huge shift, 499 rows
     const result = assessWindow({ expected: reference, actual: tiny });
     expect(result.level).toBe('insufficient');
-    expect(result.minimumCount).toBe(100);
-    expect(result.reason).toContain('99 rows in the window, below the minimum of 100');
+    expect(result.minimumCount).toBe(500);
+    expect(result.reason).toContain('499 rows in the window, below the minimum of 500');
     expect(result.psi).toBeGreaterThan(DEFAULT_PSI_MATERIAL);
-    const enough = assessWindow({ expected: reference, actual: [100, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
+    const enough = assessWindow({ expected: reference, actual: [500, 0, 0, 0, 0, 0, 0, 0, 0, 0] });
     expect(enough.level).toBe('material');
   });
 

@@ -28,12 +28,12 @@ export const DEFAULT_PSI_THRESHOLDS: Required<PsiThresholds> = {
  * window drawn from the reference itself PSI ≈ χ²/n, about (bins − 1)/n on average. Simulated with 10
  * equal bins against a 10 000-row reference (200 000 windows each): at 50 rows PSI reaches 0.10 in 86 %
  * of stable windows and 0.25 in 28 %; at 100 rows, 39 % and 0.9 %; at 200 rows, 2.4 % and none; at 500
- * rows, none. So at this minimum about one stable window in 110 still reaches material, per feature,
- * and warnings are mostly noise: with many features and hourly windows, raise it (the policy's caller
- * passes `minimumCount`). The chi-square p-value, reported alongside, says how surprising a window is
- * for its size.
+ * rows, none. A material flag makes the next promotion go to committee, and with 20 features and hourly
+ * windows a minimum of 100 would flag a stable population about every five hours; at 500 the sampling
+ * floor is about 0.02, far below warn. The chi-square p-value, reported alongside, says how surprising
+ * a window is for its size.
  */
-export const MINIMUM_WINDOW_COUNT = 100;
+export const MINIMUM_WINDOW_COUNT = 500;
 
 export interface PsiResult {
   /** Σ (a − e)·ln(a/e) over the bins. */

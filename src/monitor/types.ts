@@ -48,3 +48,57 @@ export interface WindowCounts {
   readonly window: string;
   readonly counts: readonly number[];
 }
+
+/** One feature's (or the score's) statistics in one window, as `signet monitor status` reports them. */
+export interface StatusPoint {
+  /** The window's start, RFC 3339 UTC. */
+  readonly window: string;
+  /** Rows in the window (the missing bin included). */
+  readonly n: number;
+  /** Null when the window has no rows. */
+  readonly psi: number | null;
+  readonly chiSquare: number | null;
+  readonly df: number;
+  readonly pValue: number | null;
+  readonly level: 'insufficient' | 'ok' | 'warn' | 'material';
+  /** One sentence saying why the level is what it is. */
+  readonly reason: string;
+  /** The population-shift entry recorded for this window and feature, when there is one. */
+  readonly flag?: { readonly entry: Digest; readonly index: number };
+}
+
+export interface StatusSeries {
+  readonly name: string;
+  readonly role: 'feature' | 'score';
+  /** One point per window with counts, ascending. */
+  readonly points: readonly StatusPoint[];
+}
+
+/** What the monitor knows of a model in one context: the promotion it measures against and each series. */
+export interface MonitorStatus {
+  readonly model: string;
+  readonly context: string;
+  /** The promotion entry whose sealed reference bins the traffic is counted in. */
+  readonly promotion: { readonly entry: Digest; readonly index: number };
+  /** The reference bins object. */
+  readonly reference: Digest;
+  /** The thresholds the levels were judged against, from the policy in force (or the defaults). */
+  readonly thresholds: { readonly warn?: number; readonly material: number };
+  /** Object digest of the policy document in force; null before any policy (flags are then not recorded). */
+  readonly policy: Digest | null;
+  /** Below this many rows in a window no flag is raised. */
+  readonly minimumCount: number;
+  /** Windows with counts, ascending. */
+  readonly windows: readonly string[];
+  /** Features in the reference's order, then the score. */
+  readonly series: readonly StatusSeries[];
+  /** Every population-shift entry for the model in this context, in log order. */
+  readonly flags: readonly {
+    readonly entry: Digest;
+    readonly index: number;
+    readonly window: string;
+    readonly feature: string;
+    readonly psi: number;
+    readonly pValue: number;
+  }[];
+}

@@ -15,6 +15,7 @@ import type {
   Ed25519Signature,
   ExplanationRef,
   IdentityRef,
+  MonitoringRef,
   ModelRef,
   RouteRef,
 } from './types.js';
@@ -40,6 +41,8 @@ export interface DraftInputs {
   readonly previous?: Digest;
   /** The metric bands the next promotion of this model will be measured against (routed drafts). */
   readonly bandsForNext?: Bands;
+  /** The reference bins for population-shift monitoring, computed from the dataset's profile. */
+  readonly monitoring?: MonitoringRef;
 }
 
 export function serializeDraftInputs(inputs: DraftInputs): Uint8Array {

@@ -40,6 +40,7 @@ export function buildPromotion(input: SealInput): EntryDraft {
     draft: inputs.draft,
     ...(inputs.previous ? { previous: inputs.previous } : {}),
     ...(inputs.bandsForNext ? { bandsForNext: inputs.bandsForNext } : {}),
+    ...(inputs.monitoring ? { monitoring: inputs.monitoring } : {}),
   };
   const problems = promotionProblems(predicate);
   if (problems.length > 0) {
@@ -103,6 +104,14 @@ export function promotionProblems(value: unknown): string[] {
   need(
     value['bandsForNext'] === undefined || checkBands(value['bandsForNext']).ok,
     'bandsForNext (metric bands)',
+  );
+  const monitoring = value['monitoring'];
+  need(
+    monitoring === undefined ||
+      (isRecord(monitoring) &&
+        isDigest(monitoring['reference']) &&
+        (monitoring['scoreColumn'] === undefined || typeof monitoring['scoreColumn'] === 'string')),
+    'monitoring (reference bins by digest)',
   );
   problems.push(...sealedDecisionProblems(value));
   if (isRecord(dataset) && isRecord(challenger) && dataset['digest'] !== challenger['evaluationSet']) {
@@ -169,5 +178,6 @@ export function promotionObjects(promotion: PromotionPredicate): Digest[] {
     ...(dataset.manifest ? [dataset.manifest] : []),
     view.digest,
     ...(route.policy ? [route.policy] : []),
+    ...(promotion.monitoring ? [promotion.monitoring.reference] : []),
   ];
 }

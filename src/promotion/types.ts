@@ -117,6 +117,17 @@ export interface Approval {
   readonly signature: ApprovalSignature;
 }
 
+/** What population-shift monitoring measures scoring traffic against (src/monitor). */
+export interface MonitoringRef {
+  /**
+   * Object digest of the reference bins (`signet-reference-bins/v1`): per input feature and for the
+   * score, the bins frozen on the evaluation dataset and the dataset's counts in them.
+   */
+  readonly reference: Digest;
+  /** The evaluation dataset's column holding the model's score, when it has one. */
+  readonly scoreColumn?: string;
+}
+
 export interface RouteRef {
   readonly materiality: 'low' | 'material';
   readonly tier: string;
@@ -146,4 +157,6 @@ export interface PromotionPredicate {
   readonly previous?: Digest;
   /** The metric bands the next promotion of this model is measured against (routed promotions). */
   readonly bandsForNext?: Readonly<Record<string, unknown>>;
+  /** The reference distributions of the evaluation dataset, when it was profiled at registration. */
+  readonly monitoring?: MonitoringRef;
 }

@@ -13,6 +13,7 @@ import { OPENAPI } from './openapi.js';
 import { registerDraftRoutes } from './routes/drafts.js';
 import { registerLogRoutes } from './routes/log.js';
 import { registerMetaRoutes } from './routes/meta.js';
+import { registerMonitorRoutes } from './routes/monitor.js';
 import { registerObjectRoutes } from './routes/objects.js';
 import { registerPasskeyRoutes } from './routes/passkeys.js';
 import { registerPolicyRoutes } from './routes/policy.js';
@@ -33,6 +34,7 @@ const ROUTE_MODULES: readonly ((app: ApiApp, deps: RouteDeps) => void)[] = [
   registerPromotionRoutes,
   registerPolicyRoutes,
   registerPasskeyRoutes,
+  registerMonitorRoutes,
   registerWebRoutes,
 ];
 

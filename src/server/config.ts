@@ -4,6 +4,8 @@ import { InputError } from '../errors.js';
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 export const MAX_OBJECT_BYTES_ENV = 'SIGNET_MAX_OBJECT_BYTES';
+/** Traffic is streamed and counted, never kept: the limit only bounds how long one request may run. */
+export const DEFAULT_MAX_TRAFFIC_BYTES = 16 * 1024 * 1024 * 1024;
 
 export interface ServerConfig {
   /**
@@ -15,6 +17,8 @@ export interface ServerConfig {
   readonly maxJsonBytes: number;
   /** Largest object upload, counted while streaming. */
   readonly maxObjectBytes: number;
+  /** Largest scoring-traffic body (POST /v1/monitor/ingest), counted while streaming. */
+  readonly maxTrafficBytes: number;
   /** One line of the server log (no trailing newline). */
   readonly log: (line: string) => void;
 }
@@ -23,6 +27,7 @@ export interface ServerConfigOptions {
   readonly origin?: string;
   readonly maxJsonBytes?: number;
   readonly maxObjectBytes?: number;
+  readonly maxTrafficBytes?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -43,6 +48,7 @@ export function createServerConfig(
           : DEFAULT_MAX_OBJECT_BYTES),
       'the object size limit',
     ),
+    maxTrafficBytes: positive(options.maxTrafficBytes ?? DEFAULT_MAX_TRAFFIC_BYTES, 'the traffic size limit'),
     log: options.log ?? ((line) => void process.stderr.write(line + '\n')),
   };
 }

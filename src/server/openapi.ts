@@ -392,6 +392,14 @@ const SCHEMAS: Record<string, JsonSchema> = {
       manifest: ref('Digest'),
       format: str('The format.'),
       rows: int('Data rows (csv, ndjson).'),
+      profile: {
+        ...ref('Digest'),
+        description:
+          'The dataset profile object (csv, ndjson): every column binned, for the reference bins a promotion seals.',
+      },
+      unprofiled: str(
+        'Why a csv or ndjson file has no profile (its promotions then seal no reference bins).',
+      ),
     },
     ['registration', 'type', 'label', 'digest', 'artefact', 'size', 'fileCount', 'format'],
   ),
@@ -775,6 +783,12 @@ const SCHEMAS: Record<string, JsonSchema> = {
       featurePipeline: ref('Digest'),
     },
     ['model', 'dataset', 'metrics', 'context'],
+  ),
+  IngestTrafficResult: anyObject(
+    'What an ingestion counted and judged: model, context, promotion {entry, index}, reference (digest), thresholds {warn?, material}, policy (digest or null: no flag recorded), minimumCount, report (format, window, time, columns with missing/unparsable counts, totals: bytes, rows, counted, blankLines, malformed {count, first}, untimed {count, first}), absent (features not in the traffic), windows (per window and feature: n, psi, chiSquare, df, pValue, level, reason, flag?), flags (window, feature, psi, pValue, entry, index, appended, counts).',
+  ),
+  MonitorStatus: anyObject(
+    'One context of a model: model, context, promotion {entry, index}, reference, thresholds, policy, minimumCount, windows, series (name, role feature|score, points: window, n, psi, chiSquare, df, pValue, level insufficient|ok|warn|material, reason, flag?), flags (entry, index, window, feature, psi, pValue).',
   ),
   RouteResult: obj(
     'What `signet policy test --json` prints.',
@@ -1249,6 +1263,69 @@ const PATHS: Record<string, PathItem> = {
       responses: { '200': ok('The route.', ref('RouteResult')), ...errors(...WITH_BODY, 404, 422) },
     },
   },
+  '/v1/monitor/ingest': {
+    post: {
+      operationId: 'ingestTraffic',
+      summary: 'Count scoring traffic for population-shift monitoring',
+      description:
+        "The body streams (CSV with a header as text/csv, or NDJSON as application/x-ndjson) and is counted in the reference bins sealed with the model's promotion in force in the context, per window of time; nothing of it is kept. PSI and chi-square are then computed per window and feature on everything counted so far, and a window reaching the policy's material threshold with at least the minimum rows is flagged in the log (a population-shift entry, once per window and feature): the model's next promotion then routes material. Malformed rows and rows without a readable timestamp are counted and reported. As `signet monitor ingest`.",
+      tags: ['monitor'],
+      parameters: [
+        queryParam('model', 'The model name.', { type: 'string', minLength: 1, maxLength: 128 }, true),
+        queryParam(
+          'context',
+          'The deployment context.',
+          { type: 'string', minLength: 1, maxLength: 128 },
+          true,
+        ),
+        queryParam('window', 'The window of time (default day).', { enum: ['hour', 'day'] }),
+        queryParam('timestampColumn', "Each row's time, RFC 3339; without it, the arrival time.", {
+          type: 'string',
+          maxLength: 256,
+        }),
+        queryParam(
+          'scoreColumn',
+          "The traffic's score column, when not named as in the evaluation dataset.",
+          {
+            type: 'string',
+            maxLength: 256,
+          },
+        ),
+      ],
+      requestBody: {
+        required: true,
+        description: 'The traffic.',
+        content: {
+          'text/csv': { schema: { type: 'string' } },
+          'application/x-ndjson': { schema: { type: 'string' } },
+        },
+      },
+      responses: {
+        '200': ok('What was counted, judged and flagged.', ref('IngestTrafficResult')),
+        ...errors(...WITH_BODY, 404, 422),
+      },
+    },
+  },
+  '/v1/monitor/status': {
+    get: {
+      operationId: 'monitorStatus',
+      summary: "A model's population-shift monitoring, per context",
+      description:
+        'Per context with a promotion in force that seals reference bins: the promotion, the thresholds and minimum window, every window counted with its PSI, chi-square p-value and level per feature and for the score, and the flags recorded since the promotion. As `signet monitor status --json`.',
+      tags: ['monitor'],
+      parameters: [
+        queryParam('model', 'The model name.', { type: 'string', minLength: 1, maxLength: 128 }, true),
+        queryParam('context', 'One deployment context (default: every monitored one).', {
+          type: 'string',
+          maxLength: 128,
+        }),
+      ],
+      responses: {
+        '200': ok('One status per context.', arr('Statuses.', ref('MonitorStatus'))),
+        ...errors(400, 404, 422),
+      },
+    },
+  },
 };
 
 export const OPENAPI: OpenApiDocument = {
@@ -1270,6 +1347,7 @@ export const OPENAPI: OpenApiDocument = {
     { name: 'drafts', description: 'Proposed promotions: review, approve, reject, seal.' },
     { name: 'promotions', description: 'Sealed promotions: show, replay, revoke, and the gate.' },
     { name: 'policy', description: 'The materiality policy.' },
+    { name: 'monitor', description: 'Population-shift monitoring of scoring traffic.' },
   ],
   security: [{ bearerToken: [] }, { sessionCookie: [] }],
   paths: PATHS,

@@ -1,5 +1,5 @@
 // The SQLite MonitorCounts adapter, in the home's database beside the ledger, draft and auth tables, in a
-// table of its own. Counts are a JSON array per (model, context, window, feature). An ingestion's batch
+// table of its own. Counts are a JSON array per (model, context, reference, window, feature). An ingestion's batch
 // is one `BEGIN IMMEDIATE` transaction: it takes the write lock before reading what it adds to, so two
 // processes ingesting at once add up instead of one overwriting the other, and a crash before COMMIT
 // leaves the batch out entirely.
@@ -7,16 +7,18 @@ import Database from 'better-sqlite3';
 
 import { InputError, isSignetError, StoreError } from '../errors.js';
 import type { WindowCounts } from '../monitor/types.js';
-import type { MonitorCounts } from './monitor-counts.js';
+import { isDigest } from '../signing/digest.js';
+import type { CountsKey, MonitorCounts } from './monitor-counts.js';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS monitor_counts (
+CREATE TABLE IF NOT EXISTS monitor_window_counts (
   model TEXT NOT NULL,
   context TEXT NOT NULL,
+  reference TEXT NOT NULL,
   window TEXT NOT NULL,
   feature TEXT NOT NULL,
   counts TEXT NOT NULL,
-  PRIMARY KEY (model, context, window, feature)
+  PRIMARY KEY (model, context, reference, window, feature)
 );
 `;
 
@@ -47,15 +49,19 @@ export function openSqliteMonitorCounts(
     );
   }
   const select = db.prepare(
-    'SELECT counts FROM monitor_counts WHERE model = ? AND context = ? AND window = ? AND feature = ?',
+    'SELECT counts FROM monitor_window_counts ' +
+      'WHERE model = ? AND context = ? AND reference = ? AND window = ? AND feature = ?',
   );
   const upsert = db.prepare(
-    'INSERT INTO monitor_counts (model, context, window, feature, counts) VALUES (?, ?, ?, ?, ?) ' +
-      'ON CONFLICT (model, context, window, feature) DO UPDATE SET counts = excluded.counts',
+    'INSERT INTO monitor_window_counts (model, context, reference, window, feature, counts) ' +
+      'VALUES (?, ?, ?, ?, ?, ?) ' +
+      'ON CONFLICT (model, context, reference, window, feature) DO UPDATE SET counts = excluded.counts',
   );
-  const addBatch = db.transaction((model: string, context: string, batch: readonly WindowCounts[]) => {
+  const addBatch = db.transaction((key: CountsKey, batch: readonly WindowCounts[]) => {
+    const { model, context, reference } = key;
     for (const item of batch) {
-      const row = select.get(model, context, item.window, item.feature) as { counts: string } | undefined;
+      const row = select.get(model, context, reference, item.window, item.feature) as
+        { counts: string } | undefined;
       let sum = item.counts;
       if (row !== undefined) {
         const stored = parseCounts(row.counts, item);
@@ -64,7 +70,7 @@ export function openSqliteMonitorCounts(
             'INVALID_ARGUMENT',
             `counts of ${JSON.stringify(item.feature)} at ${item.window} have ${item.counts.length} bins, ` +
               `the stored ones ${stored.length}: the bins changed`,
-            { details: { model, context, window: item.window, feature: item.feature } },
+            { details: { model, context, reference, window: item.window, feature: item.feature } },
           );
         }
         sum = stored.map((count, bin) => count + item.counts[bin]!);
@@ -75,16 +81,15 @@ export function openSqliteMonitorCounts(
           );
         }
       }
-      upsert.run(model, context, item.window, item.feature, JSON.stringify(sum));
+      upsert.run(model, context, reference, item.window, item.feature, JSON.stringify(sum));
     }
   });
   return {
-    async add(model, context, counts) {
-      assertKey(model, 'model');
-      assertKey(context, 'context');
+    async add(key, counts) {
+      assertCountsKey(key);
       counts.forEach(assertWindowCounts);
       try {
-        addBatch.immediate(model, context, counts);
+        addBatch.immediate(key, counts);
       } catch (error) {
         if (isSignetError(error)) throw error;
         throw new StoreError('STORE_FAILURE', `could not add monitor counts: ${String(error)}`, {
@@ -92,21 +97,17 @@ export function openSqliteMonitorCounts(
         });
       }
     },
-    async get(model, context, feature) {
+    async get(key, feature) {
+      assertCountsKey(key);
+      const where = 'FROM monitor_window_counts WHERE model = ? AND context = ? AND reference = ?';
       const rows = (
         feature === undefined
           ? db
-              .prepare(
-                'SELECT window, feature, counts FROM monitor_counts WHERE model = ? AND context = ? ' +
-                  'ORDER BY window, feature',
-              )
-              .all(model, context)
+              .prepare(`SELECT window, feature, counts ${where} ORDER BY window, feature`)
+              .all(key.model, key.context, key.reference)
           : db
-              .prepare(
-                'SELECT window, feature, counts FROM monitor_counts WHERE model = ? AND context = ? AND feature = ? ' +
-                  'ORDER BY window',
-              )
-              .all(model, context, feature)
+              .prepare(`SELECT window, feature, counts ${where} AND feature = ? ORDER BY window`)
+              .all(key.model, key.context, key.reference, feature)
       ) as CountsDbRow[];
       return rows.map((row) => ({
         feature: row.feature,
@@ -114,16 +115,28 @@ export function openSqliteMonitorCounts(
         counts: parseCounts(row.counts, row),
       }));
     },
-    async windows(model, context) {
+    async windows(key) {
+      assertCountsKey(key);
       return db
-        .prepare('SELECT DISTINCT window FROM monitor_counts WHERE model = ? AND context = ? ORDER BY window')
+        .prepare(
+          'SELECT DISTINCT window FROM monitor_window_counts ' +
+            'WHERE model = ? AND context = ? AND reference = ? ORDER BY window',
+        )
         .pluck()
-        .all(model, context) as string[];
+        .all(key.model, key.context, key.reference) as string[];
     },
     close() {
       db.close();
     },
   };
+}
+
+function assertCountsKey(key: CountsKey): void {
+  assertKey(key.model, 'model');
+  assertKey(key.context, 'context');
+  if (!isDigest(key.reference)) {
+    throw new InputError('INVALID_ARGUMENT', 'reference must be the digest of a reference bins object');
+  }
 }
 
 function assertKey(value: unknown, what: string): asserts value is string {

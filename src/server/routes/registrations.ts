@@ -60,7 +60,14 @@ export function registerRegistrationRoutes(app: ApiApp, deps: RouteDeps): void {
         ...(body.format !== undefined ? { format: body.format } : {}),
       });
     });
-    return c.json({ registration: result.registration, ...result.record }, 201);
+    return c.json(
+      {
+        registration: result.registration,
+        ...result.record,
+        ...(result.unprofiled !== undefined ? { unprofiled: result.unprofiled } : {}),
+      },
+      201,
+    );
   });
 }
 
