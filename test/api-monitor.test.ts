@@ -9,6 +9,7 @@ import { approve } from '../src/app/decide.js';
 import { applyPolicy } from '../src/app/policy.js';
 import { createApp } from '../src/server/app.js';
 import { createServerConfig } from '../src/server/config.js';
+import { createSecret, hashSecret } from '../src/app/tokens.js';
 import { createApiClient, codeOf, type ApiCall } from './helpers/api.js';
 import { CONTEXT, MODEL, createApiFixture, type ApiFixture } from './helpers/api-fixture.js';
 import { writeFile } from 'node:fs/promises';
@@ -158,6 +159,44 @@ describe('POST /v1/monitor/ingest', () => {
     const age = s!.series.find((series) => series.name === 'age')!;
     expect(age.points.map((p) => p.level)).toEqual(['ok', 'material']);
     expect(age.points[1]!.flag?.entry).toBe(flags[0]!.entry);
+  });
+});
+
+describe('the monitor page', () => {
+  it('draws a chart per series with both thresholds and links the flag to its ledger entry', async () => {
+    const secret = createSecret('session');
+    await fx.home.auth.createSession({
+      idHash: hashSecret(secret),
+      identity: 'alice',
+      createdAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const app = createApp({
+      home: fx.home,
+      config: createServerConfig({ host: '127.0.0.1', port: 8080 }, { log: () => undefined }),
+    });
+    const res = await app.request(`http://127.0.0.1:8080/models/${MODEL}/monitor`, {
+      headers: { Cookie: `signet_session=${secret}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html.match(/<svg[^>]*class="psi-chart"/g)).toHaveLength(2); // age and default
+    expect(html).toContain('material 0.25');
+    expect(html).toContain('warn 0.10');
+    const [status] = (await call('GET', `/v1/monitor/status?model=${MODEL}`, { token: fx.tokens.alice }))
+      .body as { flags: { index: number }[] }[];
+    expect(html).toContain(`href="/ledger/${status!.flags[0]!.index}"`);
+    // Signed out: to the sign-in page.
+    const anonymous = await app.request(`http://127.0.0.1:8080/models/${MODEL}/monitor`);
+    expect(anonymous.status).toBe(303);
+    // A context with nothing to measure says so, as a page.
+    const elsewhere = await app.request(
+      `http://127.0.0.1:8080/models/${MODEL}/monitor?context=retail-credit%2Ffr`,
+      { headers: { Cookie: `signet_session=${secret}` } },
+    );
+    expect(elsewhere.status).toBe(200);
+    expect(await elsewhere.text()).toContain('no promotion of credit in retail-credit/fr is in force');
   });
 });
 

@@ -11,6 +11,7 @@ import { openAnyDraft } from '../app/draft-kinds.js';
 import { parseEntryRef, proveInclusion, readEntry } from '../app/log.js';
 import { showPolicy } from '../app/policy.js';
 import { replay } from '../app/replay.js';
+import { monitorStatus } from '../app/monitor.js';
 import { findLiveSession } from '../app/tokens.js';
 import { describeRequirement, type Reason } from '../gate/verify-promotion.js';
 import { openCheckpoint } from '../ledger/checkpoint.js';
@@ -21,7 +22,7 @@ import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import type { Approval, PromotionPredicate } from '../promotion/types.js';
 import type { PipelinePromotionPredicate } from '../promotion/pipeline.js';
 import { isDigest } from '../signing/digest.js';
-import { isSignetError } from '../errors.js';
+import { InputError, isSignetError } from '../errors.js';
 import { SESSION_COOKIE, type AppEnv } from './auth.js';
 import type { ApiApp, RouteDeps } from './deps.js';
 import { mapError } from './http.js';
@@ -45,6 +46,7 @@ import {
   type EventPageData,
   type ModelSummary,
 } from './pages/index.js';
+import { renderMonitorPage } from './pages/monitor.js';
 
 /** What every page may load and do. */
 export const PAGE_CSP =
@@ -114,7 +116,16 @@ export function registerWebRoutes(app: ApiApp, deps: RouteDeps): void {
     page(async () => renderEnrolPage({ invite: '' })),
   );
 
-  for (const path of ['/inbox', '/drafts/*', '/views/*', '/ledger', '/ledger/*', '/models', '/policy']) {
+  for (const path of [
+    '/inbox',
+    '/drafts/*',
+    '/views/*',
+    '/ledger',
+    '/ledger/*',
+    '/models',
+    '/models/*',
+    '/policy',
+  ]) {
     app.use(path, signedIn);
   }
 
@@ -235,6 +246,40 @@ export function registerWebRoutes(app: ApiApp, deps: RouteDeps): void {
   app.get(
     '/models',
     page(async (c) => renderModelsPage({ identity: who(c), models: await modelsOf(deps) })),
+  );
+
+  app.get(
+    '/models/:model/monitor',
+    page(async (c) => {
+      const identity = who(c);
+      const model = decodeURIComponent(c.req.param('model') ?? '');
+      if (model.length === 0 || model.length > 128) {
+        throw new InputError('INVALID_ARGUMENT', 'a model name is 1–128 characters');
+      }
+      const asked = c.req.query('context');
+      // Every monitored context, for the links; the one asked for, else the first.
+      const all = await monitorStatus(home, { model });
+      const contexts = all.map((s) => s.context);
+      const context = asked ?? contexts[0];
+      let status = all.find((s) => s.context === context) ?? null;
+      let problem: string | undefined;
+      if (status === null && asked !== undefined) {
+        try {
+          [status = null] = await monitorStatus(home, { model, context: asked });
+        } catch (error) {
+          if (!(isSignetError(error) && error.code === 'NOT_FOUND')) throw error;
+          problem = error.message;
+        }
+      }
+      return renderMonitorPage({
+        identity,
+        model,
+        status,
+        contexts,
+        ...(context !== undefined ? { context } : {}),
+        ...(problem !== undefined ? { problem } : {}),
+      });
+    }),
   );
 
   app.get(

@@ -354,6 +354,22 @@ th.num {
   background: var(--bad-bg);
 }
 
+/* Population-shift monitor: levels and charts */
+.level-warn {
+  color: #7d4e00;
+  background: var(--warn-bg);
+}
+
+.level-insufficient {
+  color: #57606a;
+  background: #f6f8fa;
+}
+
+svg.psi-chart {
+  max-width: 100%;
+  height: auto;
+}
+
 .better {
   color: var(--ok);
 }

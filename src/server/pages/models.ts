@@ -3,6 +3,7 @@
 import { markup, type SafeHtml } from '../../review/html.js';
 import { code, entryLink, routeBadge, tableWrap, time, verdict, type EntryLinkView } from './fragments.js';
 import { page } from './layout.js';
+import { monitorPath } from './paths.js';
 
 export interface ModelPromotionSummary {
   readonly entry: EntryLinkView;
@@ -58,6 +59,7 @@ function renderModel(model: ModelSummary): SafeHtml {
       : model.versions.map((v) => renderVersion(v));
   return markup`<section class="model" aria-label="${model.name}">
 <h2>${model.name}</h2>
+<p><a href="${monitorPath(model.name)}">Population-shift monitor</a></p>
 ${versions}</section>
 `;
 }

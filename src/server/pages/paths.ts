@@ -41,3 +41,9 @@ export function ledgerPath(query: { readonly from?: number; readonly prove?: num
 export function signInPath(next?: string): string {
   return next === undefined ? SIGN_IN_PATH : `${SIGN_IN_PATH}?next=${encodeURIComponent(next)}`;
 }
+
+/** A model's population-shift monitor page, in one context or the first monitored one. */
+export function monitorPath(model: string, context?: string): string {
+  const path = `${MODELS_PATH}/${encodeURIComponent(model)}/monitor`;
+  return context === undefined ? path : `${path}?context=${encodeURIComponent(context)}`;
+}
