@@ -48,6 +48,8 @@ import {
 } from './helpers/api-fixture.js';
 
 const ORIGIN = 'http://127.0.0.1:8080';
+/** The routes outside /v1 that the document describes too. */
+const OPS_PATHS = ['/healthz', '/metrics'];
 const POLICY_YAML = `version: 1
 defaults:
   bands:
@@ -139,7 +141,7 @@ describe('the document and the routes', () => {
   it('documents every route the app serves, and serves every route it documents', () => {
     const served = new Set(
       app.routes
-        .filter((r) => r.method !== 'ALL' && r.path.startsWith('/v1/'))
+        .filter((r) => r.method !== 'ALL' && (r.path.startsWith('/v1/') || OPS_PATHS.includes(r.path)))
         .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`),
     );
     const documented = new Set(operationsOf(OPENAPI).map((o) => `${o.method} ${o.path}`));

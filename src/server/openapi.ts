@@ -207,6 +207,22 @@ const SCHEMAS: Record<string, JsonSchema> = {
     'status',
     'version',
   ]),
+  LedgerHealth: obj(
+    'The server answers and so does its ledger.',
+    {
+      status: { const: 'ok' },
+      ledger: obj('The ledger.', { size: int('Entries in the log.') }, ['size']),
+    },
+    ['status', 'ledger'],
+  ),
+  LedgerUnavailable: obj(
+    'The ledger failed or did not answer in time.',
+    {
+      status: { const: 'unavailable' },
+      reason: str('Why, naming at most an error code (the cause is in the server log).'),
+    },
+    ['status', 'reason'],
+  ),
   Caller: obj(
     'Who the request is authenticated as.',
     {
@@ -857,6 +873,36 @@ const PATHS: Record<string, PathItem> = {
       },
     },
   },
+  '/healthz': {
+    get: {
+      operationId: 'getHealthz',
+      summary: 'Is the server ready: does the ledger answer',
+      description:
+        'For load balancers and orchestrators, outside /v1: asks the ledger its size and waits at most 2 s. `GET /v1/health` says only that the process is up.',
+      tags: ['ops'],
+      security: [],
+      responses: {
+        '200': ok('The ledger answered.', ref('LedgerHealth')),
+        '503': { description: 'Not ready.', content: json(ref('LedgerUnavailable')) },
+      },
+    },
+  },
+  '/metrics': {
+    get: {
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      description:
+        'The Prometheus text format 0.0.4: ledger appends, gate decisions and verifications counted and timed, HTTP requests by method, route template and status, and the process metrics. Outside /v1, but authenticated like it: scrape with a token (`authorization: { credentials_file: … }`).',
+      tags: ['ops'],
+      responses: {
+        '200': {
+          description: 'The metrics.',
+          content: { 'text/plain': { schema: { type: 'string' } } },
+        },
+        ...errors(),
+      },
+    },
+  },
   '/v1/whoami': {
     get: {
       operationId: 'getCaller',
@@ -1348,6 +1394,7 @@ export const OPENAPI: OpenApiDocument = {
     { name: 'promotions', description: 'Sealed promotions: show, replay, revoke, and the gate.' },
     { name: 'policy', description: 'The materiality policy.' },
     { name: 'monitor', description: 'Population-shift monitoring of scoring traffic.' },
+    { name: 'ops', description: 'Readiness and Prometheus metrics, for operators, outside /v1.' },
   ],
   security: [{ bearerToken: [] }, { sessionCookie: [] }],
   paths: PATHS,

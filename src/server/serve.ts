@@ -48,7 +48,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     server.once('error', reject);
   });
   const config = createServerConfig({ host, port }, options, options.env);
-  started.app = createApp({ home: options.home, config });
+  started.app = createApp({ home: options.home, config, processMetrics: true });
   return {
     url: `${defaultOrigin(host, port)}/`,
     config,

@@ -12,6 +12,7 @@ import type { Digest } from '../../signing/digest.js';
 import { callerOf } from '../auth.js';
 import { readBody, type ApiApp, type RouteDeps } from '../deps.js';
 import { entryRefParam } from '../http.js';
+import { timeGate, timeVerify } from '../metrics.js';
 import { prepareAction, submitAction, type SignedAction } from '../signed-actions.js';
 
 interface PrepareBody {
@@ -28,10 +29,14 @@ export function registerPromotionRoutes(app: ApiApp, deps: RouteDeps): void {
     callerOf(c);
     const entry = await loadAnyPromotionEntry(home, await entryRefParam(c, home.ledger));
     const authority = await loadAuthority(home);
-    const check =
-      entry.kind === PIPELINE_PROMOTION_KIND
-        ? await checkPipelinePromotion(home, entry, authority)
-        : await checkPromotion(home, entry, authority);
+    const check = await timeVerify(
+      deps.metrics,
+      async () =>
+        entry.kind === PIPELINE_PROMOTION_KIND
+          ? await checkPipelinePromotion(home, entry, authority)
+          : await checkPromotion(home, entry, authority),
+      (result) => result.reasons.length === 0,
+    );
     return c.json({
       kind: check.entry.kind,
       entry: check.entry.id,
@@ -81,7 +86,7 @@ export function registerPromotionRoutes(app: ApiApp, deps: RouteDeps): void {
     callerOf(c);
     const body = await readBody<{ model: Digest; context: string }>(c, deps, 'GateRequest');
     assertContext(body.context);
-    return c.json(await gate(home, body.model, body.context));
+    return c.json(await timeGate(deps.metrics, () => gate(home, body.model, body.context)));
   });
 }
 
