@@ -1,6 +1,8 @@
-// The embedded default home: `SIGNET_HOME` (default `./.signet`) holds the config, the log key pair,
-// `objects/` and `ledger.sqlite`. Opening a home joins the stores to the log identity.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+// The home: `SIGNET_HOME` (default `./.signet`) holds the config and the log key pair. The stores are
+// the embedded default — `objects/` and `ledger.sqlite` in the same folder — or, when
+// `SIGNET_DATABASE_URL` is set, a PostgreSQL database that any number of servers share (the schema is
+// migrated on open). Opening a home joins the stores to the log identity.
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -18,6 +20,7 @@ import type { AuthStore } from '../store/auth.js';
 import { openSqliteAuth } from '../store/sqlite-auth.js';
 import type { MonitorCounts } from '../store/monitor-counts.js';
 import { openSqliteMonitorCounts } from '../store/sqlite-monitor-counts.js';
+import { openPostgresStores, readDatabaseUrl } from '../store/pg/pool.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
 export const CONFIG_FILE = 'config.json';
@@ -50,6 +53,8 @@ export interface Home {
 
 export interface OpenHomeOptions {
   readonly clock?: () => number;
+  /** Where `SIGNET_DATABASE_URL` is read from (default: the process environment). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** `SIGNET_HOME`, or `./.signet` under the working directory. */
@@ -73,6 +78,25 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
       'INVALID_KEY',
       `the log key files in ${dir} do not match the key id in ${CONFIG_FILE}`,
     );
+  }
+  const database = readDatabaseUrl(options.env ?? process.env);
+  if (database !== undefined) {
+    const stores = await openPostgresStores(database.url, {
+      log: { origin: config.origin, signer },
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    return {
+      dir,
+      config,
+      objects: stores.objects,
+      ledger: stores.ledger,
+      drafts: stores.drafts,
+      auth: stores.auth,
+      monitorCounts: stores.monitorCounts,
+      logPublicKey,
+      logPublicKeyPem: publicPem,
+      close: () => stores.close(),
+    };
   }
   const objects = createFsObjectStore(path.join(dir, OBJECTS_DIR));
   const ledger = openSqliteLedger({
@@ -101,6 +125,14 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
       monitorCounts.close();
     },
   };
+}
+
+/** Removes what `createHomeFiles` made (when initialising on a database fails). */
+export async function removeHomeFiles(dir: string): Promise<void> {
+  for (const file of [CONFIG_FILE, LOG_PRIVATE_KEY_FILE, LOG_PUBLIC_KEY_FILE, LEDGER_FILE]) {
+    await rm(path.join(dir, file), { force: true });
+  }
+  await rm(path.join(dir, OBJECTS_DIR), { recursive: true, force: true });
 }
 
 /** Creates the folder layout and the log key files; refuses a folder that already holds a home. */

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { createGenesisDraft } from '../ledger/genesis.js';
 import type { SealedEntry } from '../ledger/entry.js';
 import { generateKeyPair, keyIdOf } from '../signing/keys.js';
-import { createHomeFiles, openHome, type Home, type OpenHomeOptions } from './home.js';
+import { createHomeFiles, openHome, removeHomeFiles, type Home, type OpenHomeOptions } from './home.js';
 
 export interface InitOptions extends OpenHomeOptions {
   /** The checkpoint origin; default `signet/<first 16 hex digits of the log key id>`. */
@@ -32,7 +32,24 @@ export async function initHome(dir: string, options: InitOptions = {}): Promise<
   }
   if (options.admin) assertIdentityId(options.admin.identity, '--admin');
   await createHomeFiles(dir, keys, origin);
-  const home = await openHome(dir, options);
+  let home: Home;
+  try {
+    home = await openHome(dir, options);
+    const size = await home.ledger.size();
+    if (size > 0) {
+      // A shared database (SIGNET_DATABASE_URL) that already holds a log: another home was initialised
+      // on it. Servers of that log copy its SIGNET_HOME (config and log key) instead.
+      await home.close();
+      throw new InputError(
+        'HOME_EXISTS',
+        `the database already holds a log of ${size} entries: copy the config and log key of the home that created it instead of running init`,
+      );
+    }
+  } catch (error) {
+    // The files were made by this call (createHomeFiles refuses an existing home): leave no half home.
+    await removeHomeFiles(dir);
+    throw error;
+  }
   const genesis = await home.ledger.append(
     createGenesisDraft({
       origin,

@@ -1,0 +1,179 @@
+// The Ledger port's contract, run over every adapter (kysely's `for (const dialect of DIALECTS)`): each
+// adapter gives the same answers for the same entries.
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { openCheckpoint } from '../../ledger/checkpoint.js';
+import { openEntry, type EntryDraft } from '../../ledger/entry.js';
+import { EMPTY_ROOT, MemoryTree, verifyConsistency, verifyInclusion } from '../../ledger/merkle.js';
+import { digestOfBytes } from '../../signing/digest.js';
+import { createSigner, generateKeyPair, type Signer } from '../../signing/keys.js';
+import type { Ledger, StoredEntry } from '../ledger.js';
+import { createMemoryObjectStore } from '../memory-object-store.js';
+import type { ObjectStore } from '../object-store.js';
+
+export interface LedgerOpenOptions {
+  readonly origin: string;
+  readonly signer: Signer;
+  readonly objects: ObjectStore;
+  readonly clock?: () => number;
+}
+
+export interface LedgerContractSubject {
+  /** A new, empty ledger. */
+  open(options: LedgerOpenOptions): Promise<Ledger>;
+  /** The object store to give `open`; a new memory store when absent. */
+  objects?(): Promise<ObjectStore>;
+  /** After each test, once the ledgers it opened are closed. */
+  cleanup?(): Promise<void>;
+}
+
+const ORIGIN = 'contract.example/ledger';
+
+/** A test entry of kind `kind` (`test-note` by default). */
+export function noteDraft(i: number, kind = 'test-note'): EntryDraft {
+  return {
+    subject: [{ name: `note-${i}`, digest: { sha256: 'cd'.repeat(32) } }],
+    predicateType: `urn:signet:${kind}:v1`,
+    predicate: { i },
+  };
+}
+
+async function collect(entries: AsyncIterable<StoredEntry>): Promise<StoredEntry[]> {
+  const out: StoredEntry[] = [];
+  for await (const entry of entries) out.push(entry);
+  return out;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+export function describeLedgerContract(name: string, subject: LedgerContractSubject): void {
+  describe(`Ledger contract: ${name}`, () => {
+    const opened: Ledger[] = [];
+    afterEach(async () => {
+      for (const ledger of opened.splice(0)) await ledger.close();
+      await subject.cleanup?.();
+    });
+
+    async function open(options: { clock?: () => number } = {}) {
+      const keys = generateKeyPair();
+      const objects = subject.objects ? await subject.objects() : createMemoryObjectStore();
+      const ledger = await subject.open({
+        origin: ORIGIN,
+        signer: createSigner(keys.privatePem),
+        objects,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+      opened.push(ledger);
+      return { ledger, publicKey: keys.publicKey, objects };
+    }
+
+    it('an empty ledger has size 0, the empty root, and no checkpoint', async () => {
+      const { ledger } = await open();
+      expect(await ledger.size()).toBe(0);
+      expect(hex(await ledger.root(0))).toBe(hex(EMPTY_ROOT));
+      await expect(ledger.checkpoint()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(ledger.read(0)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.proveInclusion(0, 0)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      expect(await collect(ledger.entries())).toEqual([]);
+    });
+
+    it('stamps the next index and the log time into the signed entry, and reads back the same bytes', async () => {
+      const { ledger, publicKey, objects } = await open();
+      for (let i = 0; i < 5; i++) {
+        const sealed = await ledger.append(noteDraft(i));
+        expect(sealed.index).toBe(i);
+        const stored = await ledger.read(i);
+        expect(stored).toMatchObject({ index: i, id: sealed.id, kind: 'test-note', time: sealed.time });
+        expect(hex(stored.envelope)).toBe(hex(sealed.envelope));
+        expect(stored.id).toBe(digestOfBytes(stored.envelope));
+        const entry = openEntry(stored.envelope, publicKey);
+        expect(entry.statement.predicate.log).toEqual({ origin: ORIGIN, index: i, time: sealed.time });
+        // The envelope is also an object under its id.
+        expect(hex(await objects.get(sealed.id))).toBe(hex(sealed.envelope));
+        expect(await ledger.find(sealed.id)).toEqual(stored);
+      }
+      expect(await ledger.size()).toBe(5);
+      expect(await ledger.find(digestOfBytes(new Uint8Array([1])))).toBeUndefined();
+      await expect(ledger.read(5)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.read(-1)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.read(1.5)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+    });
+
+    it('lists entries by range and by kind, in log order', async () => {
+      const { ledger } = await open();
+      const kinds = ['test-note', 'role-grant', 'test-note', 'policy', 'role-grant', 'test-note'];
+      for (const [i, kind] of kinds.entries()) await ledger.append(noteDraft(i, kind));
+      expect((await collect(ledger.entries())).map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect((await collect(ledger.entries(2, 4))).map((e) => e.index)).toEqual([2, 3]);
+      expect((await collect(ledger.entries(4))).map((e) => e.index)).toEqual([4, 5]);
+      expect((await collect(ledger.entriesOfKinds(['role-grant', 'policy']))).map((e) => e.index)).toEqual([
+        1, 3, 4,
+      ]);
+      expect((await collect(ledger.entriesOfKinds(['role-grant'], 2))).map((e) => e.index)).toEqual([4]);
+      expect(await collect(ledger.entriesOfKinds([]))).toEqual([]);
+      expect(await collect(ledger.entriesOfKinds(['nothing']))).toEqual([]);
+    });
+
+    it('backdating: a clock that steps back never makes a log time go backwards', async () => {
+      const ticks = ['2026-11-27T10:00:00.000Z', '2026-11-27T09:00:00.000Z', '2026-11-27T11:00:00.000Z'];
+      let call = 0;
+      const { ledger } = await open({ clock: () => Date.parse(ticks[Math.min(call++, ticks.length - 1)]!) });
+      const times: string[] = [];
+      for (let i = 0; i < 3; i++) times.push((await ledger.append(noteDraft(i))).time);
+      expect(times).toEqual([ticks[0], ticks[0], ticks[2]]);
+      expect((await ledger.read(1)).time).toBe(ticks[0]);
+    });
+
+    it('roots, proofs and checkpoints agree with an in-memory tree at every size', async () => {
+      const { ledger, publicKey } = await open();
+      const tree = new MemoryTree();
+      const count = 21;
+      for (let i = 0; i < count; i++) {
+        tree.append((await ledger.append(noteDraft(i))).leafHash);
+        const stored = await ledger.checkpoint();
+        const checkpoint = openCheckpoint(stored.note, ORIGIN, publicKey);
+        expect(stored.size).toBe(i + 1);
+        expect(checkpoint.size).toBe(i + 1);
+        expect(hex(checkpoint.rootHash)).toBe(hex(tree.root()));
+      }
+      for (let size = 1; size <= count; size += 2) {
+        const root = await ledger.root(size);
+        expect(hex(root)).toBe(hex(tree.root(size)));
+        for (let index = 0; index < size; index += 3) {
+          const proof = await ledger.proveInclusion(index, size);
+          expect(proof.map(hex)).toEqual(tree.inclusionProof(index, size).map(hex));
+          verifyInclusion(tree.leafHash(index), index, size, proof, root);
+        }
+        const proof = await ledger.proveConsistency(size, count);
+        verifyConsistency(size, count, root, await ledger.root(count), proof);
+      }
+      await expect(ledger.root(count + 1)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.proveInclusion(count, count)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.proveConsistency(5, count + 1)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+      await expect(ledger.proveConsistency(6, 5)).rejects.toMatchObject({ code: 'OUT_OF_RANGE' });
+    });
+
+    it('refuses a malformed draft and leaves the ledger as it was', async () => {
+      const { ledger } = await open();
+      await ledger.append(noteDraft(0));
+      const bad: EntryDraft[] = [
+        { ...noteDraft(1), predicateType: 'urn:other:thing:v1' },
+        { ...noteDraft(1), subject: [] },
+        { ...noteDraft(1), predicate: { log: { index: 7 } } },
+      ];
+      for (const draft of bad) {
+        await expect(ledger.append(draft)).rejects.toMatchObject({ code: 'INVALID_STATEMENT' });
+      }
+      expect(await ledger.size()).toBe(1);
+      expect((await ledger.append(noteDraft(1))).index).toBe(1);
+    });
+
+    it('concurrent appends in one process get distinct, consecutive indices', async () => {
+      const { ledger } = await open();
+      const sealed = await Promise.all(Array.from({ length: 12 }, (_, i) => ledger.append(noteDraft(i))));
+      expect(sealed.map((e) => e.index).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+      expect(new Set(sealed.map((e) => e.id)).size).toBe(12);
+      expect(await ledger.size()).toBe(12);
+    });
+  });
+}

@@ -1,0 +1,54 @@
+// The Ledger contract over every adapter: SQLite (the embedded default) and PostgreSQL, the latter with
+// envelopes in another store and in its own database's objects table.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { postgresFixture } from '../../../test/helpers/postgres.js';
+import { createSigner, generateKeyPair } from '../../signing/keys.js';
+import { openPgLedger } from '../pg/pg-ledger.js';
+import type { PostgresStores } from '../pg/pool.js';
+import { openSqliteLedger } from '../sqlite-ledger.js';
+import { describeLedgerContract } from './ledger-contract.js';
+
+const dirs: string[] = [];
+describeLedgerContract('sqlite', {
+  async open(options) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'signet-ledger-contract-'));
+    dirs.push(dir);
+    return openSqliteLedger({ file: path.join(dir, 'ledger.sqlite'), log: options, ...options });
+  },
+  async cleanup() {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  },
+});
+
+const postgres = postgresFixture();
+describeLedgerContract('postgres', {
+  async open(options) {
+    const stores = await postgres.open({ log: options });
+    return openPgLedger({ pool: stores.pool, log: options, ...options });
+  },
+  cleanup: () => postgres.cleanup(),
+});
+
+// Envelopes in the objects table, written in the append's own transaction: the store `objects` gives is
+// a PostgreSQL object store, and `open` opens the ledger on the same database.
+const samePool = postgresFixture();
+let current: PostgresStores | undefined;
+describeLedgerContract('postgres, envelopes in the database', {
+  async objects() {
+    current = await samePool.open({
+      log: { origin: 'contract.example/ledger', signer: createSigner(generateKeyPair().privatePem) },
+    });
+    return current.objects;
+  },
+  async open(options) {
+    if (!current) throw new Error('objects() opens the database first');
+    return openPgLedger({ pool: current.pool, log: options, ...options });
+  },
+  async cleanup() {
+    current = undefined;
+    await samePool.cleanup();
+  },
+});

@@ -1,0 +1,198 @@
+// The PostgreSQL ledger: byte for byte the SQLite ledger's answers; many writer processes serialised
+// into one tree (no fork, no gap, no duplicate index); and an acknowledged append survives its writer
+// being killed.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { distModule, PROJECT_ROOT, runNodeScript } from '../../../test/helpers/dist.js';
+import { postgresFixture } from '../../../test/helpers/postgres.js';
+import { createGenesisDraft } from '../../ledger/genesis.js';
+import { LogVerifier } from '../../ledger/log-verifier.js';
+import type { EntryDraft } from '../../ledger/entry.js';
+import { createSigner, generateKeyPair } from '../../signing/keys.js';
+import type { Ledger } from '../ledger.js';
+import { createMemoryObjectStore } from '../memory-object-store.js';
+import { openSqliteLedger } from '../sqlite-ledger.js';
+
+const ORIGIN = 'test.example/pg-ledger';
+const postgres = postgresFixture();
+let dir: string | undefined;
+
+afterEach(async () => {
+  await postgres.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function note(i: number, writer = 'main'): EntryDraft {
+  return {
+    subject: [{ name: `${writer}-${i}`, digest: { sha256: 'ef'.repeat(32) } }],
+    predicateType: i % 5 === 0 ? 'urn:signet:role-grant:v1' : 'urn:signet:test-note:v1',
+    predicate: { writer, i },
+  };
+}
+
+/** Every entry and the latest checkpoint checked as `signet verify` checks them. */
+async function verifyLog(ledger: Ledger, publicKey: Uint8Array): Promise<Set<string>> {
+  const verifier = new LogVerifier({ origin: ORIGIN, logPublicKey: publicKey });
+  const ids = new Set<string>();
+  for await (const stored of ledger.entries()) {
+    const entry = verifier.add(stored.envelope, stored.id);
+    expect(stored.index).toBe(entry.index);
+    ids.add(entry.id);
+  }
+  const checkpoint = verifier.checkCheckpoint((await ledger.checkpoint()).note);
+  expect(checkpoint.size).toBe(verifier.size);
+  return ids;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+describe('postgres ledger', () => {
+  it('gives byte-identical entries, roots, proofs and checkpoints to the SQLite ledger (same clock, same key)', async () => {
+    const keys = generateKeyPair();
+    const start = Date.parse('2026-05-01T08:00:00.000Z');
+    const clock = (): (() => number) => {
+      let tick = 0;
+      return () => start + 997 * tick++;
+    };
+    dir = await mkdtemp(path.join(tmpdir(), 'signet-pg-vs-sqlite-'));
+    const sqlite = openSqliteLedger({
+      file: path.join(dir, 'ledger.sqlite'),
+      log: { origin: ORIGIN, signer: createSigner(keys.privatePem) },
+      objects: createMemoryObjectStore(),
+      clock: clock(),
+    });
+    const pg = (
+      await postgres.open({ log: { origin: ORIGIN, signer: createSigner(keys.privatePem) }, clock: clock() })
+    ).ledger;
+    const count = 33;
+    for (let i = 0; i < count; i++) {
+      const draft = i === 0 ? createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }) : note(i);
+      const [a, b] = [await sqlite.append(draft), await pg.append(draft)];
+      expect({ ...b, envelope: hex(b.envelope), leafHash: hex(b.leafHash) }).toEqual({
+        ...a,
+        envelope: hex(a.envelope),
+        leafHash: hex(a.leafHash),
+      });
+      const [ca, cb] = [await sqlite.checkpoint(), await pg.checkpoint()];
+      expect(cb.size).toBe(ca.size);
+      expect(Buffer.from(cb.note).toString()).toBe(Buffer.from(ca.note).toString());
+    }
+    for (let size = 0; size <= count; size++) {
+      expect(hex(await pg.root(size))).toBe(hex(await sqlite.root(size)));
+      expect((await pg.proveConsistency(size, count)).map(hex)).toEqual(
+        (await sqlite.proveConsistency(size, count)).map(hex),
+      );
+      for (let index = 0; index < size; index += 4) {
+        expect((await pg.proveInclusion(index, size)).map(hex)).toEqual(
+          (await sqlite.proveInclusion(index, size)).map(hex),
+        );
+      }
+    }
+    const kinds = async (ledger: Ledger) => {
+      const out = [];
+      for await (const e of ledger.entriesOfKinds(['role-grant'], 3)) out.push([e.index, e.id, e.time]);
+      return out;
+    };
+    expect(await kinds(pg)).toEqual(await kinds(sqlite));
+    await verifyLog(pg, keys.publicKey);
+    await sqlite.close();
+  });
+
+  it('appends from 4 processes × 100 are serialised into one tree: no fork, no gap, no duplicate index', async () => {
+    const keys = generateKeyPair();
+    const signer = createSigner(keys.privatePem);
+    // As in production: the writers connect as the application role.
+    const stores = await postgres.open({ log: { origin: ORIGIN, signer } }, { roles: true });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const writer = (name: string, count: number): string => `
+      import { openPostgresStores } from ${JSON.stringify(distModule('store/pg/pool.js'))};
+      import { createSigner } from ${JSON.stringify(distModule('signing/keys.js'))};
+      const stores = await openPostgresStores(${JSON.stringify(stores.db.appUrl)}, {
+        log: { origin: ${JSON.stringify(ORIGIN)}, signer: createSigner(${JSON.stringify(keys.privatePem)}) },
+        pool: { max: 2 },
+      });
+      const acknowledged = [];
+      for (let i = 0; i < ${count}; i++) {
+        const entry = await stores.ledger.append({
+          subject: [{ name: '${name}-' + i, digest: { sha256: '${'ef'.repeat(32)}' } }],
+          predicateType: 'urn:signet:test-note:v1',
+          predicate: { writer: '${name}', i },
+        });
+        acknowledged.push([entry.id, entry.index]);
+      }
+      await stores.close();
+      process.stdout.write(JSON.stringify(acknowledged));
+    `;
+    const runs = await Promise.all(['a', 'b', 'c', 'd'].map((name) => runNodeScript(writer(name, 100))));
+    const acknowledged = runs.flatMap((run) => {
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as [string, number][];
+    });
+    expect(acknowledged).toHaveLength(400);
+    // Every acknowledged append got its own index, 1..400 (0 is genesis): none twice, none skipped.
+    expect(acknowledged.map(([, index]) => index).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
+    expect(await stores.ledger.size()).toBe(401);
+    const ids = await verifyLog(stores.ledger, keys.publicKey);
+    for (const [id, index] of acknowledged) {
+      expect(ids.has(id)).toBe(true);
+      expect((await stores.ledger.read(index)).id).toBe(id);
+    }
+  });
+
+  it('an append acknowledged before its writer is killed (SIGKILL) is kept, and the log goes on', async () => {
+    const keys = generateKeyPair();
+    const stores = await postgres.open({ log: { origin: ORIGIN, signer: createSigner(keys.privatePem) } });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const script = `
+      import { openPostgresStores } from ${JSON.stringify(distModule('store/pg/pool.js'))};
+      import { createSigner } from ${JSON.stringify(distModule('signing/keys.js'))};
+      const stores = await openPostgresStores(${JSON.stringify(stores.db.url)}, {
+        log: { origin: ${JSON.stringify(ORIGIN)}, signer: createSigner(${JSON.stringify(keys.privatePem)}) },
+        pool: { max: 2 },
+      });
+      for (let i = 0; ; i++) {
+        const entry = await stores.ledger.append({
+          subject: [{ name: 'k-' + i, digest: { sha256: '${'ef'.repeat(32)}' } }],
+          predicateType: 'urn:signet:test-note:v1',
+          predicate: { i },
+        });
+        process.stdout.write(entry.id + '\\n');
+      }
+    `;
+    const acknowledged = await new Promise<string[]>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: PROJECT_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        // Killed mid-flight, with appends in progress, after 40 acknowledgements.
+        if (out.split('\n').length > 40) child.kill('SIGKILL');
+      });
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (_code, signal) => {
+        if (signal !== 'SIGKILL') reject(new Error(`the writer ended without being killed: ${err}`));
+        // Only complete lines were acknowledged.
+        else resolve(out.split('\n').filter((line) => /^sha256:[0-9a-f]{64}$/.test(line)));
+      });
+    });
+    expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+    const ids = await verifyLog(stores.ledger, keys.publicKey);
+    for (const id of acknowledged) expect(ids.has(id)).toBe(true);
+    // The killed writer's lock died with its connection: the next append goes through.
+    const next = await stores.ledger.append(note(1));
+    expect(next.index).toBe(ids.size);
+    await verifyLog(stores.ledger, keys.publicKey);
+  });
+});
