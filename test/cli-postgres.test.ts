@@ -9,7 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTempHome, expectNoStackTrace, SIGNET_BIN, type TempHome } from './helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from './helpers/postgres.js';
+import pg from 'pg';
+
+import { createTestDatabase, POSTGRES_ADMIN_URL, type TestDatabase } from './helpers/postgres.js';
 import { EXPLANATION_SVG, REQUEST_MARKDOWN } from './helpers/promotion-fixture.js';
 
 const CONTEXT = 'retail-credit/uk';
@@ -121,6 +123,78 @@ describe('the CLI on PostgreSQL', () => {
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(other.dir).catch(() => [])).toEqual([]);
   });
+});
+
+describe('signet db', () => {
+  it('provisions the roles and the database, migrates, and the app role cannot rewrite the ledger', async () => {
+    const suffix = `${process.pid}_${Date.now().toString(36)}`;
+    const names = {
+      database: `signet_cli_${suffix}`,
+      app: `signet_cli_app_${suffix}`,
+      migrator: `signet_cli_mig_${suffix}`,
+    };
+    const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    try {
+      const args = [
+        'db',
+        'provision',
+        '--admin-url',
+        POSTGRES_ADMIN_URL,
+        '--database',
+        names.database,
+        '--app-role',
+        names.app,
+        '--migrator-role',
+        names.migrator,
+        '--json',
+      ];
+      const provisioned = JSON.parse(await ok(home, args)) as {
+        appUrl: string;
+        migration: { to: number; applied: number[] };
+      };
+      expect(provisioned.migration.applied.length).toBeGreaterThan(0);
+      // Again: nothing to do.
+      const again = JSON.parse(await ok(home, args)) as { migration: { applied: number[] } };
+      expect(again.migration.applied).toEqual([]);
+      const migrated = await home.run(['db', 'migrate', '--json'], {
+        env: { SIGNET_DATABASE_URL: provisioned.appUrl },
+      });
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect((JSON.parse(migrated.stdout) as { applied: number[] }).applied).toEqual([]);
+      // A fresh home on it, as the app role; then try to rewrite history as that role.
+      const fresh = await createTempHome('signet-pg-provisioned-');
+      homes.push(fresh);
+      const init = await fresh.run(['init'], { env: { SIGNET_DATABASE_URL: provisioned.appUrl } });
+      expect(init.code, init.stderr).toBe(0);
+      const app = new pg.Client({ connectionString: provisioned.appUrl });
+      await app.connect();
+      try {
+        await expect(app.query('UPDATE ledger_entries SET kind = $1', ['forged'])).rejects.toThrow(
+          /permission denied/,
+        );
+        await expect(app.query('DELETE FROM ledger_entries')).rejects.toThrow(/permission denied/);
+      } finally {
+        await app.end();
+      }
+      const bad = await home.run([
+        'db',
+        'provision',
+        '--admin-url',
+        POSTGRES_ADMIN_URL,
+        '--app-role',
+        'Robert"; DROP',
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--app-role');
+      expectNoStackTrace(bad);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(names.database)} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(names.app)}`);
+      await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(names.migrator)}`);
+      await admin.end();
+    }
+  }, 60_000);
 });
 
 describe('four servers, one tree', () => {

@@ -29,6 +29,7 @@ const FAMILIES: Readonly<Record<string, () => Promise<Register>>> = {
   serve: async () => (await import('./serve.js')).registerServeCommand,
   tokens: async () => (await import('./tokens.js')).registerTokenCommands,
   monitor: async () => (await import('./monitor.js')).registerMonitorCommands,
+  db: async () => (await import('./db.js')).registerDbCommands,
 };
 
 /** Which family defines each top-level command. */
@@ -60,6 +61,7 @@ const FAMILY_OF: Readonly<Record<string, string>> = {
   serve: 'serve',
   tokens: 'tokens',
   monitor: 'monitor',
+  db: 'db',
 };
 
 /**
