@@ -7,8 +7,13 @@ import Database from 'better-sqlite3';
 
 import { InputError, isSignetError, StoreError } from '../errors.js';
 import type { WindowCounts } from '../monitor/types.js';
-import { isDigest } from '../signing/digest.js';
-import type { CountsKey, MonitorCounts } from './monitor-counts.js';
+import {
+  assertCountsKey,
+  assertWindowCounts,
+  parseCounts,
+  type CountsKey,
+  type MonitorCounts,
+} from './monitor-counts.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS monitor_window_counts (
@@ -129,49 +134,4 @@ export function openSqliteMonitorCounts(
       db.close();
     },
   };
-}
-
-function assertCountsKey(key: CountsKey): void {
-  assertKey(key.model, 'model');
-  assertKey(key.context, 'context');
-  if (!isDigest(key.reference)) {
-    throw new InputError('INVALID_ARGUMENT', 'reference must be the digest of a reference bins object');
-  }
-}
-
-function assertKey(value: unknown, what: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new InputError('INVALID_ARGUMENT', `${what} must be a non-empty string`);
-  }
-}
-
-function assertWindowCounts(item: WindowCounts): void {
-  assertKey(item.feature, 'feature');
-  assertKey(item.window, 'window');
-  if (
-    !Array.isArray(item.counts) ||
-    item.counts.length === 0 ||
-    !item.counts.every((count) => Number.isSafeInteger(count) && count >= 0)
-  ) {
-    throw new InputError(
-      'INVALID_ARGUMENT',
-      `counts of ${JSON.stringify(item.feature)} at ${item.window} must be non-negative integers`,
-    );
-  }
-}
-
-/** Counts read back from the table, checked: the file may have been edited by hand. */
-function parseCounts(text: string, at: { window: string; feature: string }): number[] {
-  let counts: unknown;
-  try {
-    counts = JSON.parse(text);
-  } catch (error) {
-    throw new StoreError('STORE_FAILURE', `stored counts of ${at.feature} at ${at.window} are not JSON`, {
-      cause: error,
-    });
-  }
-  if (!Array.isArray(counts) || !counts.every((count) => Number.isSafeInteger(count) && count >= 0)) {
-    throw new StoreError('STORE_FAILURE', `stored counts of ${at.feature} at ${at.window} are not counts`);
-  }
-  return counts as number[];
 }
