@@ -1,6 +1,7 @@
 // The deployment gate (DESIGN invariant 5): allow only a model digest with a valid, unrevoked sealed
-// promotion for exactly that context. The deployment entry is appended before the answer; any error is
-// a deny.
+// promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
+// any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
+// the verdict is appended, so that a repeated request does not re-verify the whole log.
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
@@ -20,6 +21,7 @@ import type { Policy } from '../policy/index.js';
 import { loadAuthority } from './authority.js';
 import { readPolicyObject } from './policy.js';
 import { findRevocation } from './decide.js';
+import { DEPLOYMENT_KIND, gateCacheOf, type GateCache } from './gate-cache.js';
 import type { Home } from './home.js';
 
 export interface PromotionCheck {
@@ -158,17 +160,38 @@ export interface GateResult {
   readonly deploymentIndex: number;
 }
 
-export async function gate(home: Home, model: Digest, context: string): Promise<GateResult> {
+export interface GateOptions {
+  /** The verification cache to answer from and fill; by default the home's own (`gateCacheOf`). */
+  readonly cache?: GateCache;
+}
+
+export async function gate(
+  home: Home,
+  model: Digest,
+  context: string,
+  options: GateOptions = {},
+): Promise<GateResult> {
+  const cache = options.cache ?? gateCacheOf(home);
   let decision: { allow: boolean; promotion?: Digest; reasons: Reason[] };
   try {
-    decision = await decide(home, model, context);
+    const cached = await cache.lookup(home.ledger, model, context);
+    if (cached !== undefined) {
+      decision = { allow: true, promotion: cached, reasons: [] };
+    } else {
+      // Read before the check: whatever is appended while it runs is read by the next request.
+      const size = await home.ledger.size();
+      decision = await decide(home, model, context);
+      if (decision.allow && decision.promotion !== undefined) {
+        cache.remember(model, context, decision.promotion, size);
+      }
+    }
   } catch (error) {
     // Fail closed: whatever went wrong, the answer is no.
     decision = { allow: false, reasons: [reasonOf(error, 'the gate could not decide')] };
   }
   const entry = await home.ledger.append({
     subject: [subjectOf('model', model)],
-    predicateType: predicateTypeOf('deployment'),
+    predicateType: predicateTypeOf(DEPLOYMENT_KIND),
     predicate: {
       model,
       context,

@@ -1,0 +1,325 @@
+// The gate's verification cache, in process on one home built through the app layer: a repeated request
+// answers from the cache and still appends its deployment entry; a revocation, a role revocation, a newer
+// promotion or an authority entry appended between two requests is read by the very next one; a deny is
+// never cached; a tampered object is missed only until the cached verification expires. Each test seals
+// a model of its own; the last one breaks the log's authority on purpose and runs last.
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
+import { readPromotion } from '../promotion/seal.js';
+import type { Digest } from '../signing/digest.js';
+import { createSigner, generateKeyPair } from '../signing/keys.js';
+import { bindIdentity, grantRole, revokeRole } from './authority.js';
+import { approve, revokePromotion } from './decide.js';
+import { gate, type GateResult } from './gate.js';
+import { createGateCache, gateCacheOf, type GateCacheStats } from './gate-cache.js';
+import type { Home } from './home.js';
+import { initHome } from './init.js';
+import { propose, type Actor } from './promote.js';
+import { registerDataset, registerModel } from './register.js';
+import { POPULATION_SHIFT_KIND } from './route.js';
+
+const MODEL = 'credit';
+const CONTEXT = 'retail-credit/uk';
+const REQUEST = [
+  '# Credit scorecard',
+  '## Justification',
+  'Better separation on the holdout.',
+  '## Scope',
+  'Retail credit in the UK.',
+  '## Intended deployment',
+  'Nightly batch scoring.',
+  '## Known limitations',
+  'Thin files are under-represented.',
+  '',
+].join('\n');
+const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n';
+
+let root: string;
+let home: Home;
+let admin: Actor;
+let alice: Actor;
+let bob: Actor;
+let carol: Actor;
+let files: { contract: string; metrics: string; request: string; svg: string };
+let digests: { baseline: Digest; dataset: Digest };
+let models = 0;
+
+function actor(identity: string): Actor {
+  return { identity, signer: createSigner(generateKeyPair().privatePem) };
+}
+
+async function write(name: string, content: string): Promise<string> {
+  const file = path.join(root, 'inputs', name);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, content);
+  return file;
+}
+
+async function registerNew(): Promise<Digest> {
+  models += 1;
+  const file = await write(`model-${models}.json`, JSON.stringify({ weights: [models / 100] }));
+  return (
+    await registerModel(home, file, {
+      name: MODEL,
+      class: 'logistic-regression',
+      inputContractFile: files.contract,
+    })
+  ).record.digest;
+}
+
+async function proposeDraft(model: Digest): Promise<string> {
+  return (
+    await propose(home, {
+      model,
+      challenger: digests.baseline,
+      dataset: digests.dataset,
+      metricsFile: files.metrics,
+      explanationFiles: [files.svg],
+      requestFile: files.request,
+      context: CONTEXT,
+      as: alice,
+    })
+  ).draft;
+}
+
+/** Proposes `model` as alice and seals it with `approver`'s approval; the promotion entry id. */
+async function seal(model: Digest, approver: Actor = bob): Promise<Digest> {
+  const sealed = (await approve(home, await proposeDraft(model), approver)).sealed;
+  expect(sealed).toBeDefined();
+  return sealed!.id;
+}
+
+/** What the home's cache counted during `work`. */
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> {
+  const before = gateCacheOf(home).stats;
+  const result = await work();
+  const after = gateCacheOf(home).stats;
+  return {
+    result,
+    stats: {
+      hits: after.hits - before.hits,
+      misses: after.misses - before.misses,
+      invalidations: after.invalidations - before.invalidations,
+      expirations: after.expirations - before.expirations,
+    },
+  };
+}
+
+async function deploymentOf(result: GateResult): Promise<Record<string, unknown>> {
+  const entry = openEntry((await home.ledger.read(result.deploymentIndex)).envelope, home.logPublicKey);
+  expect(entry.kind).toBe('deployment');
+  expect(entry.id).toBe(result.deployment);
+  return entry.statement.predicate;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'signet-gate-cache-'));
+  admin = actor('admin');
+  ({ home } = await initHome(path.join(root, 'home'), {
+    admin: { identity: 'admin', publicKey: admin.signer.publicKey },
+  }));
+  alice = actor('alice');
+  bob = actor('bob');
+  carol = actor('carol');
+  for (const person of [alice, bob, carol]) {
+    await bindIdentity(home, person.identity, person.signer.publicKey, admin);
+  }
+  await grantRole(home, { identity: 'bob', role: 'approver' }, admin);
+  await grantRole(home, { identity: 'carol', role: 'approver' }, admin);
+  const dataset = (
+    await registerDataset(home, await write('eval.csv', 'age,default\n31,0\n'), { label: 'eval' })
+  ).record.digest;
+  files = {
+    contract: await write('contract.json', JSON.stringify({ features: [{ name: 'age', type: 'integer' }] })),
+    metrics: await write(
+      'metrics.json',
+      JSON.stringify({ dataset, candidate: { auc: 0.8 }, challenger: { auc: 0.78 } }),
+    ),
+    request: await write('request.md', REQUEST),
+    svg: await write('importance.svg', SVG),
+  };
+  digests = { baseline: await registerNew(), dataset };
+});
+
+afterAll(async () => {
+  await home?.close();
+  if (root !== undefined) await rm(root, { recursive: true, force: true });
+});
+
+describe('the gate cache', () => {
+  it('answers a repeated request from the cached verification, and appends a deployment entry on every request', async () => {
+    const model = await registerNew();
+    const promotion = await seal(model);
+    const size = await home.ledger.size();
+
+    const first = await counted(() => gate(home, model, CONTEXT));
+    expect(first.stats).toMatchObject({ hits: 0, misses: 1 });
+    expect(first.result).toMatchObject({ allow: true, promotion, reasons: [] });
+
+    // The gate's own deployment entries and a population-shift flag do not touch the verdict.
+    await home.ledger.append({
+      subject: [subjectOf(MODEL, model)],
+      predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
+      predicate: { model: MODEL, context: CONTEXT, window: '2025-W14', feature: 'age', psi: 0.31 },
+    });
+    const again = await counted(async () => [
+      await gate(home, model, CONTEXT),
+      await gate(home, model, CONTEXT),
+    ]);
+    expect(again.stats).toMatchObject({ hits: 2, misses: 0, invalidations: 0 });
+
+    const results = [first.result, ...again.result];
+    for (const result of results) {
+      expect(result).toMatchObject({ allow: true, promotion, reasons: [] });
+      // Recorded before the answer, cached or not.
+      expect(await deploymentOf(result)).toMatchObject({
+        model,
+        context: CONTEXT,
+        decision: 'allow',
+        promotion,
+      });
+    }
+    expect(results.map((r) => r.deploymentIndex)).toEqual([size, size + 2, size + 3]);
+    expect(await home.ledger.size()).toBe(size + 4);
+  });
+
+  it('a revocation appended between two requests makes the very next one deny, and the deny is not cached', async () => {
+    const model = await registerNew();
+    const promotion = await seal(model);
+    expect((await gate(home, model, CONTEXT)).allow).toBe(true);
+    expect((await counted(() => gate(home, model, CONTEXT))).stats.hits).toBe(1);
+
+    await revokePromotion(home, promotion, bob, 'withdrawn for the test');
+
+    const denied = await counted(() => gate(home, model, CONTEXT));
+    expect(denied.stats).toMatchObject({ hits: 0, misses: 1, invalidations: 1 });
+    expect(denied.result.allow).toBe(false);
+    expect(denied.result.reasons.map((r) => r.code)).toEqual(['REVOKED']);
+    expect(await deploymentOf(denied.result)).toMatchObject({ decision: 'deny' });
+
+    const still = await counted(() => gate(home, model, CONTEXT));
+    expect(still.stats).toMatchObject({ hits: 0, misses: 1 });
+    expect(still.result.allow).toBe(false);
+  });
+
+  it('a role revocation drops the cached verification; the full check then judges authority at the approval (invariant 6)', async () => {
+    const model = await registerNew();
+    const promotion = await seal(model, carol);
+    await gate(home, model, CONTEXT);
+    expect((await counted(() => gate(home, model, CONTEXT))).stats.hits).toBe(1);
+
+    await revokeRole(home, { identity: 'carol', role: 'approver' }, admin);
+
+    const next = await counted(() => gate(home, model, CONTEXT));
+    expect(next.stats).toMatchObject({ hits: 0, misses: 1, invalidations: 1 });
+    // Carol held the role when she approved and at the seal: the promotion stands, as without a cache.
+    gateCacheOf(home).clear();
+    const uncached = await gate(home, model, CONTEXT);
+    expect(next.result).toMatchObject({ allow: uncached.allow, promotion, reasons: uncached.reasons });
+    expect(uncached.allow).toBe(true);
+  });
+
+  it('a deny is not cached: a promotion sealed after a deny allows on the next request', async () => {
+    const model = await registerNew();
+    const draft = await proposeDraft(model);
+    const denied = await counted(async () => [
+      await gate(home, model, CONTEXT),
+      await gate(home, model, CONTEXT),
+    ]);
+    expect(denied.stats).toMatchObject({ hits: 0, misses: 2 });
+    for (const result of denied.result) {
+      expect(result.allow).toBe(false);
+      expect(result.reasons.map((r) => r.code)).toEqual(['NO_PROMOTION']);
+    }
+
+    const promotion = (await approve(home, draft, bob)).sealed!.id;
+
+    const allowed = await counted(() => gate(home, model, CONTEXT));
+    expect(allowed.stats).toMatchObject({ hits: 0, misses: 1 });
+    expect(allowed.result).toMatchObject({ allow: true, promotion });
+    expect((await counted(() => gate(home, model, CONTEXT))).stats.hits).toBe(1);
+  });
+
+  it('a newer promotion of the same model in the same context drops the cache; the gate answers with it', async () => {
+    const model = await registerNew();
+    const older = await seal(model);
+    expect(await gate(home, model, CONTEXT)).toMatchObject({ allow: true, promotion: older });
+    const newer = await seal(model);
+    expect(newer).not.toBe(older);
+    const next = await counted(() => gate(home, model, CONTEXT));
+    expect(next.stats).toMatchObject({ hits: 0, invalidations: 1 });
+    expect(next.result).toMatchObject({ allow: true, promotion: newer });
+  });
+
+  it('an object removed after the check is missed only until the cached verification expires', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const cache = createGateCache({ maxAgeMs: 60_000, clock: () => now });
+    const model = await registerNew();
+    const promotion = await seal(model);
+    const stored = await home.ledger.find(promotion);
+    const request = readPromotion(openEntry(stored!.envelope, home.logPublicKey).statement.predicate).request
+      .document;
+    const hex = request.slice('sha256:'.length);
+    const file = path.join(home.dir, 'objects', 'sha256', hex.slice(0, 2), hex.slice(2));
+
+    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+    await rename(file, `${file}.aside`);
+    try {
+      // The trade-off (gate-cache.ts): the cached answer does not re-read the objects.
+      now += 59_999;
+      expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+      expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
+      now += 1;
+      const expired = await gate(home, model, CONTEXT, { cache });
+      expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1 });
+      expect(expired.allow).toBe(false);
+      expect(expired.reasons.map((r) => r.code)).toEqual(['OBJECT_MISSING']);
+    } finally {
+      await rename(`${file}.aside`, file);
+    }
+    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+  });
+
+  it('a cached verification too far behind the log is checked in full again rather than caught up', async () => {
+    const cache = createGateCache({ maxGap: 3 });
+    const model = await registerNew();
+    await seal(model);
+    await gate(home, model, CONTEXT, { cache });
+    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
+    for (const window of ['2025-W15', '2025-W16', '2025-W17']) {
+      await home.ledger.append({
+        subject: [subjectOf(MODEL, model)],
+        predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
+        predicate: { model: MODEL, context: CONTEXT, window, feature: 'age', psi: 0.31 },
+      });
+    }
+    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
+  });
+
+  // Last: this breaks the home's authority for good.
+  it('an authority entry that does not fold makes the very next request deny (fail closed), cached or not', async () => {
+    const model = await registerNew();
+    await seal(model);
+    await gate(home, model, CONTEXT);
+    expect((await counted(() => gate(home, model, CONTEXT))).stats.hits).toBe(1);
+
+    // Unsigned by any admin: loading the authority state throws, and the gate must not answer from the cache.
+    await home.ledger.append({
+      subject: [subjectOf('mallory', model)],
+      predicateType: predicateTypeOf('role-grant'),
+      predicate: { identity: 'mallory', role: 'approver' },
+    });
+
+    const next = await counted(() => gate(home, model, CONTEXT));
+    expect(next.stats).toMatchObject({ hits: 0, invalidations: 1 });
+    expect(next.result.allow).toBe(false);
+    expect(await deploymentOf(next.result)).toMatchObject({ decision: 'deny' });
+  });
+});
