@@ -23,9 +23,11 @@
 // `import pandas` included); CPU time and peak RSS are what each child reports of itself (getrusage:
 // user + system of every thread, ru_maxrss). On a machine shared with other work the wall times move with
 // the load, the CPU times much less: both are printed.
-// - Signet: `ingest` from dist/ (hourly windows from `ts`, binOf = binIndex over the reference bins, as
-//   `signet monitor ingest` calls it) over `createReadStream` of the file, then `assessWindow` (PSI,
-//   chi-square, p-value) per window and feature — what the command does, minus storing the counts;
+// - Signet: `ingestFile` from dist/ (hourly windows from `ts`, the reference bins passed as data, as
+//   `signet monitor ingest FILE` calls it): the file cut at line breaks into one range per thread (the
+//   default: the cores available, at most 4), each range ingested by a worker thread, the reports
+//   merged; then `assessWindow` (PSI, chi-square, p-value) per window and feature — what the command
+//   does, minus storing the counts;
 // - pandas: bench/psi_pandas.py under Debian's /usr/bin/python3 with python3-pandas (installed here
 //   with apt-get when missing): `read_csv` of the whole file with the timestamps parsed by
 //   `pandas.to_datetime` afterwards, and again with `read_csv(parse_dates=['ts'])`; then with
@@ -39,13 +41,13 @@ import { spawnSync } from 'node:child_process';
 import console from 'node:console';
 import {
   closeSync,
-  createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
   readSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -78,10 +80,12 @@ const START_MS = Date.parse('2026-03-02T00:00:00Z');
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.SIGNET_DIST ?? join(repo, 'dist');
-const moduleOf = (name) => pathToFileURL(join(dist, 'monitor', `${name}.js`)).href;
+const APP_MODULES = new Set(['ingest-file', 'ingest-worker']);
+const moduleOf = (name) =>
+  pathToFileURL(join(dist, APP_MODULES.has(name) ? 'app' : 'monitor', `${name}.js`)).href;
 
 if (process.argv[2] === '--signet-child') {
-  await runSignet(process.argv[3], process.argv[4], process.argv[5]);
+  await runSignet(process.argv[3], process.argv[4]);
 } else {
   await main();
 }
@@ -90,7 +94,7 @@ async function main() {
   const megabytes = numberOption('--mb', DEFAULT_MB);
   const rounds = numberOption('--rounds', DEFAULT_ROUNDS);
   const fullSize = megabytes * 1e6 >= GiB;
-  for (const name of ['ingest', 'bins', 'reference', 'stats']) {
+  for (const name of ['ingest', 'ingest-file', 'ingest-worker', 'bins', 'reference', 'stats']) {
     if (!existsSync(fileURLToPath(moduleOf(name)))) {
       console.error(
         `bench/psi.mjs: ${fileURLToPath(moduleOf(name))} is missing; run \`npm run build\` first`,
@@ -153,7 +157,7 @@ async function main() {
     });
     const tools = [
       {
-        label: 'Signet: ingest + PSI (node, dist/)',
+        label: 'Signet: ingestFile + PSI (node, dist/)',
         argv: [process.execPath, fileURLToPath(import.meta.url), '--signet-child', referenceJson, csv],
       },
       pandas('pandas: read_csv, to_datetime + numpy', '--dates', 'to_datetime'),
@@ -184,7 +188,8 @@ async function main() {
 
     // Constant memory: Signet again on the first tenth of the same file, for its peak RSS.
     const tenth = lineBoundaryAfter(csv, Math.floor(bytes / 10));
-    const small = timedChild([...tools[0].argv, String(tenth)]);
+    const tenthCsv = writePrefix(csv, tenth);
+    const small = timedChild([...tools[0].argv.slice(0, -1), tenthCsv]);
 
     console.log(
       `\nagreement: ${signet.results.length} windows x features (${countWindows(signet)} hourly windows x ` +
@@ -231,7 +236,7 @@ async function main() {
     );
     const fastest = best.slice(1).reduce((a, b) => (b.best.wallMs < a.best.wallMs ? b : a));
     console.log(
-      `in-process: Signet ingest ${seconds(best[0].best.ingestMs)} s + PSI and chi-square ` +
+      `in-process: Signet ingestFile on ${best[0].best.threads} threads ${seconds(best[0].best.ingestMs)} s + PSI and chi-square ` +
         `${best[0].best.psiMs.toFixed(1)} ms; ${fastest.label}: read and count ` +
         `${seconds(fastest.best.countMs)} s + PSI ${fastest.best.psiMs.toFixed(1)} ms`,
     );
@@ -266,27 +271,23 @@ async function main() {
   }
 }
 
-/** The Signet child: ingestion as `signet monitor ingest` runs it, then the statistics per window. */
-async function runSignet(referenceJson, csv, limit) {
-  const { ingest } = await import(moduleOf('ingest'));
-  const { binCount, binIndex } = await import(moduleOf('bins'));
+/** The Signet child: ingestion as `signet monitor ingest FILE` runs it, then the statistics per window. */
+async function runSignet(referenceJson, csv) {
+  const { ingestFile } = await import(moduleOf('ingest-file'));
   const { assessWindow } = await import(moduleOf('stats'));
   const t = performance.now();
   const reference = JSON.parse(readFileSync(referenceJson, 'utf8'));
   const byColumn = new Map(reference.features.map((bins) => [bins.name, bins]));
-  // The closures src/app/monitor.ts hands to ingest.
+  // The bins as src/app/monitor.ts hands them to ingestFile: looked up once per column.
   const binsOf = (column) => {
     const bins = byColumn.get(column);
     if (!bins) throw new Error(`no reference bins for ${JSON.stringify(column)}`);
     return bins;
   };
-  const report = await ingest({
-    source: createReadStream(csv, limit === undefined ? {} : { end: Number(limit) - 1 }),
+  const report = await ingestFile(csv, {
     format: 'csv',
     features: reference.features.map((bins) => bins.name),
-    binOf: (column, raw) => binIndex(binsOf(column), raw),
-    binCount: (column) => binCount(binsOf(column)),
-    kindOf: (column) => binsOf(column).kind,
+    bins: binsOf,
     window: 'hour',
     timestampColumn: 'ts',
   });
@@ -306,6 +307,7 @@ async function runSignet(referenceJson, csv, limit) {
   process.stdout.write(
     JSON.stringify({
       ms: done - t,
+      threads: report.threads,
       ingestMs: ingested - t,
       psiMs: done - ingested,
       rows: report.totals.rows,
@@ -495,6 +497,28 @@ function lineBoundaryAfter(file, offset) {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The first `bytes` bytes of `file`, as a file beside it (kept, like the input). */
+function writePrefix(file, bytes) {
+  const prefix = file.replace(/\.csv$/, `-first-${bytes}.csv`);
+  if (existsSync(prefix) && statSync(prefix).size === bytes) return prefix;
+  const from = openSync(file, 'r');
+  const to = openSync(`${prefix}.tmp`, 'w');
+  try {
+    const buffer = Buffer.alloc(WRITE_CHUNK);
+    for (let at = 0; at < bytes;) {
+      const read = readSync(from, buffer, 0, Math.min(buffer.length, bytes - at), at);
+      if (read === 0) throw new Error(`${file} ends before byte ${bytes}`);
+      writeSync(to, buffer, 0, read);
+      at += read;
+    }
+  } finally {
+    closeSync(from);
+    closeSync(to);
+  }
+  renameSync(`${prefix}.tmp`, prefix);
+  return prefix;
 }
 
 function lineCount(file) {

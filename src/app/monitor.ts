@@ -7,8 +7,7 @@
 // digest of the counts object it was computed from, stored so that an auditor can recompute the PSI.
 import { InputError } from '../errors.js';
 import { openEntry } from '../ledger/entry.js';
-import { binCount, binIndex } from '../monitor/bins.js';
-import { ingest, type IngestReport, type RawValue, type WindowSize } from '../monitor/ingest.js';
+import { ingest, type IngestReport, type WindowSize } from '../monitor/ingest.js';
 import { assertReferenceBins } from '../monitor/reference.js';
 import { assessWindow, DEFAULT_PSI_THRESHOLDS, MINIMUM_WINDOW_COUNT } from '../monitor/stats.js';
 import type {
@@ -26,6 +25,7 @@ import { canonicalize, parseJson } from '../signing/canonical-json.js';
 import type { Digest } from '../signing/digest.js';
 import type { CountsKey } from '../store/monitor-counts.js';
 import { findRevocation } from './decide.js';
+import { ingestFile } from './ingest-file.js';
 import type { Home } from './home.js';
 import { recordPopulationShift } from './monitor-flags.js';
 import { readObjectWithin } from './objects.js';
@@ -104,7 +104,8 @@ export async function readReferenceBins(home: Home, digest: Digest): Promise<Ref
 export interface IngestTrafficOptions {
   readonly model: string;
   readonly context: string;
-  readonly source: AsyncIterable<Uint8Array>;
+  /** The traffic as a stream, or the path of a file (a large CSV file is then read on several threads). */
+  readonly source: AsyncIterable<Uint8Array> | string;
   readonly format: 'csv' | 'ndjson';
   /** Default `day`. */
   readonly window?: WindowSize;
@@ -185,19 +186,20 @@ export async function ingestTraffic(home: Home, options: IngestTrafficOptions): 
     if (!bins) throw new InputError('INVALID_ARGUMENT', `no reference bins for ${JSON.stringify(column)}`);
     return bins;
   };
-  const report = await ingest({
-    source: options.source,
+  const settings = {
     format: options.format,
     features: reference.features.map((bins) => bins.name),
     ...(scoreColumn !== undefined ? { score: scoreColumn } : {}),
-    binOf: (column: string, raw: RawValue) => binIndex(binsOf(column), raw),
-    binCount: (column: string) => binCount(binsOf(column)),
-    kindOf: (column: string) => binsOf(column).kind,
+    bins: binsOf,
     window: options.window ?? 'day',
     ...(options.timestampColumn !== undefined ? { timestampColumn: options.timestampColumn } : {}),
     arrival: options.arrival ?? (() => new Date()),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  };
+  const report: IngestReport =
+    typeof options.source === 'string'
+      ? await ingestFile(options.source, settings)
+      : await ingest({ ...settings, source: options.source });
   const absent = report.columns.filter((c) => !c.present).map((c) => c.name);
   const seriesName = (column: string): string =>
     column === scoreColumn && reference.score ? reference.score.name : column;
@@ -277,7 +279,9 @@ export async function ingestTraffic(home: Home, options: IngestTrafficOptions): 
       ...(flag ? { flag } : {}),
     });
   }
+  // How many threads read a file is not part of what was read.
   const { counts: _counts, ...rest } = report;
+  if ('threads' in rest) delete rest.threads;
   void _counts;
   return {
     model: options.model,

@@ -2,7 +2,6 @@
 // or standard input) in the reference bins sealed with the model's promotion, computes PSI and
 // chi-square per window and feature, and flags in the log each window that reaches the policy's material
 // threshold; `status` shows what has been counted and judged so far.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 import type { Command } from 'commander';
@@ -75,7 +74,7 @@ export function registerMonitorCommands(program: Command, out: Output): void {
           return await ingestTraffic(home, {
             model: opts.model,
             context: opts.context,
-            source: file === '-' ? process.stdin : createReadStream(file),
+            source: file === '-' ? process.stdin : file,
             format,
             window,
             ...(opts.timestampColumn !== undefined ? { timestampColumn: opts.timestampColumn } : {}),

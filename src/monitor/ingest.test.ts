@@ -1,13 +1,17 @@
 // Ingestion of scoring traffic: windows by hour and day from a timestamp column (Z and offsets) or by
 // arrival, every row accounted for (counted, malformed or untimed, with line numbers), missing and
-// unparsable values counted, and constant memory over a 64 MB stream generated on the fly.
+// unparsable values counted, and constant memory over a 64 MB stream generated on the fly. The fast
+// paths — bins as data, and a timestamp's window taken from the one before — give what binIndex per
+// value and parseTimestamp per row give.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { ingest, parseTimestamp, windowStart, type IngestOptions, type RawValue } from './ingest.js';
+import { binCount as binCountOf, binIndex } from './bins.js';
+import { ingest, parseTimestamp, windowStart, type IngestSettings, type RawValue } from './ingest.js';
+import type { FeatureBins } from './types.js';
 
 // A stand-in for the reference bins: numeric features by edges (v <= edges[i]), one categorical.
 const EDGES: Record<string, number[]> = { x: [0, 10], y: [1, 2, 3], score: [0.5] };
@@ -42,7 +46,10 @@ async function* bytesOf(...chunks: string[]): AsyncGenerator<Uint8Array> {
   for (const chunk of chunks) yield new TextEncoder().encode(chunk);
 }
 
-type Options = Omit<IngestOptions, 'source' | 'binOf' | 'binCount'> & { source?: AsyncIterable<Uint8Array> };
+type Options = IngestSettings & {
+  source?: AsyncIterable<Uint8Array>;
+  kindOf?: (feature: string) => 'numeric' | 'categorical';
+};
 
 function run(text: string | string[], options: Options) {
   const chunks = typeof text === 'string' ? [text] : text;
@@ -434,5 +441,190 @@ describe('ingest', () => {
     expect(total).toBe(report.totals.counted);
     expect(peak - before).toBeLessThan(32 * 1024 * 1024);
     expect(after - before).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('gives with the bins as data what binIndex gives per value (seeded)', async () => {
+    // Edges with neighbours, integers and a wide range; values on them, near them, and not numbers.
+    const reference: Record<string, FeatureBins> = {
+      x: { name: 'x', kind: 'numeric', edges: [-1.5, 0, 0.1, 2, 10, 1e6], counts: [0, 0, 0, 0, 0, 0, 0, 0] },
+      one: { name: 'one', kind: 'numeric', edges: [3], counts: [0, 0, 0] },
+      none: { name: 'none', kind: 'numeric', edges: [], counts: [0, 0] },
+      many: {
+        name: 'many',
+        kind: 'numeric',
+        edges: Array.from({ length: 300 }, (_, i) => i / 10),
+        counts: new Array<number>(302).fill(0),
+      },
+      colour: {
+        name: 'colour',
+        kind: 'categorical',
+        categories: ['blue', 'red', 'é'],
+        counts: [0, 0, 0, 0, 0],
+      },
+      score: { name: 'score', kind: 'numeric', edges: [0.25, 0.5, 0.75], counts: [0, 0, 0, 0, 0] },
+    };
+    const cell = fc.oneof(
+      fc.constantFrom('-1.5', '0', '-0', '0.1', '0.10', '2', '10', '1000000', '3', '29.9', '30'),
+      fc.double({ min: -5, max: 40, noNaN: true }).map(String),
+      fc.integer({ min: -3, max: 35 }).map(String),
+      fc.constantFrom('', '""', '"2"', ' 3', '3 ', '1e1', '.5', '5.', '+1', '0x10', 'NaN', 'abc', '1e999'),
+      fc.constantFrom('blue', 'red', 'green', 'é', '"red"', 'Red', '__proto__', '1234567890123456'),
+    );
+    const features = ['x', 'one', 'none', 'many', 'colour', 'absent'];
+    const binsOf = (column: string): FeatureBins =>
+      reference[column] ?? { name: column, kind: 'numeric', edges: [1], counts: [0, 0, 0] };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(cell, { minLength: 6, maxLength: 6 }), { maxLength: 40 }),
+        async (rows) => {
+          const csv = ['x,one,none,many,colour,score', ...rows.map((row) => row.join(','))].join('\n');
+          const settings = {
+            format: 'csv',
+            features,
+            score: 'score',
+            window: 'day',
+            arrival: () => new Date(0),
+          } as const;
+          const byCallback = await ingest({
+            ...settings,
+            source: bytesOf(csv),
+            binOf: (column, raw) => binIndex(binsOf(column), raw),
+            binCount: (column) => binCountOf(binsOf(column)),
+            kindOf: (column) => binsOf(column).kind,
+          });
+          const byData = await ingest({ ...settings, source: bytesOf(csv), bins: binsOf });
+          expect(byData).toEqual(byCallback);
+        },
+      ),
+      { seed: 2026, numRuns: 200 },
+    );
+  });
+
+  it('refuses bins as data that are not valid reference bins', async () => {
+    const bins = (): FeatureBins => ({ name: 'x', kind: 'numeric', edges: [2, 1], counts: [0, 0, 0, 0] });
+    await expect(
+      ingest({
+        source: bytesOf('x\n1\n'),
+        format: 'csv',
+        features: ['x'],
+        window: 'day',
+        arrival: () => new Date(0),
+        bins,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('the window of a timestamp taken from the row before', () => {
+  const hours = (texts: readonly string[], window: 'hour' | 'day' = 'hour') =>
+    run(['ts,x', ...texts.map((ts) => `${ts},1`)].join('\n'), {
+      format: 'csv',
+      features: ['x'],
+      window,
+      timestampColumn: 'ts',
+    });
+
+  it('puts rows with an offset of whole hours in the right hour around a boundary', async () => {
+    const report = await hours([
+      '2026-03-01T10:59:59+01:00', // 09:59Z
+      '2026-03-01T11:00:00+01:00', // 10:00Z
+      '2026-03-01T11:30:00+01:00', // 10:30Z: same text up to the hour as the row before
+      '2026-03-01T11:59:59.999+01:00',
+      '2026-03-01T10:30:00Z', // 10:30Z, another offset: read in full
+      '2026-03-01T11:15:00Z', // 11:15Z: the same first 13 characters as +01:00 rows, another offset
+      '2026-03-01T11:45:00+01:00', // back to 10:45Z
+    ]);
+    expect(byWindow(report.counts)).toEqual({
+      '2026-03-01T09:00:00Z x': [0, 1, 0, 0],
+      '2026-03-01T10:00:00Z x': [0, 5, 0, 0],
+      '2026-03-01T11:00:00Z x': [0, 1, 0, 0],
+    });
+  });
+
+  it('reads in full an offset that is not whole hours, or not zero for days', async () => {
+    const half = await hours([
+      '2026-03-01T10:15:00+05:30', // 04:45Z
+      '2026-03-01T10:45:00+05:30', // 05:15Z: same local hour, another UTC hour
+      '2026-03-01T10:20:00+0530', // 04:50Z
+    ]);
+    expect(byWindow(half.counts)).toEqual({
+      '2026-03-01T04:00:00Z x': [0, 2, 0, 0],
+      '2026-03-01T05:00:00Z x': [0, 1, 0, 0],
+    });
+    const days = await hours(
+      [
+        '2026-03-01T01:00:00+02:00', // 2026-02-28T23:00Z
+        '2026-03-01T23:30:00+02:00', // 21:30Z on the 1st
+        '2026-03-01T03:00:00+02:00', // 01:00Z on the 1st
+        '2026-03-01T00:30:00Z',
+        '2026-03-01T23:59:00-00:00',
+      ],
+      'day',
+    );
+    expect(byWindow(days.counts)).toEqual({
+      '2026-02-28T00:00:00Z x': [0, 1, 0, 0],
+      '2026-03-01T00:00:00Z x': [0, 4, 0, 0],
+    });
+  });
+
+  it('still refuses a timestamp that shares its start with a valid one', async () => {
+    const report = await hours([
+      '2026-03-01T10:00:00Z',
+      '2026-03-01T10:61:00Z',
+      '2026-03-01T10:30:00',
+      '2026-03-01T10:30:00Zz',
+      '2026-03-01T10:30:00.Z',
+      '2026-03-01T10:30:00+01',
+      '2026-03-01T10',
+      '2026-03-01T10:30:00z',
+    ]);
+    expect(report.totals.untimed.first.map((p) => p.line)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(byWindow(report.counts)).toEqual({ '2026-03-01T10:00:00Z x': [0, 2, 0, 0] });
+  });
+
+  it('gives every row the window parseTimestamp gives it (seeded)', async () => {
+    // Timestamps close together (few dates, hours and offsets), valid or spoiled past the hour.
+    const timestamp = fc
+      .record({
+        day: fc.integer({ min: 1, max: 2 }),
+        hour: fc.integer({ min: 22, max: 23 }),
+        minute: fc.constantFrom('00', '30', '59', '60'),
+        second: fc.constantFrom('', ':00', ':59.5', ':60', ':61', ':5'),
+        offset: fc.constantFrom(
+          'Z',
+          'z',
+          '+00:00',
+          '-00:00',
+          '+01:00',
+          '+0100',
+          '-01:00',
+          '+05:30',
+          '+02:00',
+          'X',
+          '',
+        ),
+      })
+      .map(({ day, hour, minute, second, offset }) => `2026-03-0${day}T${hour}:${minute}${second}${offset}`);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(timestamp, { maxLength: 30 }),
+        fc.constantFrom('hour', 'day'),
+        async (texts, window) => {
+          const report = await hours(texts, window);
+          const expected: Record<string, number[]> = {};
+          for (const text of texts) {
+            const ms = parseTimestamp(text);
+            if (Number.isNaN(ms)) continue;
+            const counts = (expected[`${windowStart(ms, window)} x`] ??= [0, 0, 0, 0]);
+            counts[1]!++;
+          }
+          expect(byWindow(report.counts)).toEqual(expected);
+          expect(report.totals.counted).toBe(
+            texts.filter((text) => !Number.isNaN(parseTimestamp(text))).length,
+          );
+        },
+      ),
+      { seed: 3600, numRuns: 300 },
+    );
   });
 });
