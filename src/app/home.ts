@@ -21,6 +21,7 @@ import { openSqliteAuth } from '../store/sqlite-auth.js';
 import type { MonitorCounts } from '../store/monitor-counts.js';
 import { openSqliteMonitorCounts } from '../store/sqlite-monitor-counts.js';
 import { openPostgresStores, readDatabaseUrl } from '../store/pg/pool.js';
+import { openLargeObjects } from './large-objects.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
 export const CONFIG_FILE = 'config.json';
@@ -79,11 +80,17 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
       `the log key files in ${dir} do not match the key id in ${CONFIG_FILE}`,
     );
   }
-  const database = readDatabaseUrl(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const database = readDatabaseUrl(env);
+  const large = openLargeObjects(env, database !== undefined);
   if (database !== undefined) {
     const stores = await openPostgresStores(database.url, {
       log: { origin: config.origin, signer },
       ...(options.clock ? { clock: options.clock } : {}),
+      ...large.options,
+    }).catch((error: unknown) => {
+      large.close();
+      throw error;
     });
     return {
       dir,
@@ -95,7 +102,10 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
       monitorCounts: stores.monitorCounts,
       logPublicKey,
       logPublicKeyPem: publicPem,
-      close: () => stores.close(),
+      close: async () => {
+        await stores.close();
+        large.close();
+      },
     };
   }
   const objects = createFsObjectStore(path.join(dir, OBJECTS_DIR));

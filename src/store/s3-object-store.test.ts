@@ -6,15 +6,12 @@
 // - a protocol fake written here (not an S3 implementation): it answers the subset the adapter uses the
 //   way AWS documents it, so the adapter's handling of 412, a refused checksum and pagination is tested
 //   where Ceph 16.2 departs from AWS. It proves nothing about any server: no signatures, no retention.
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import {
   CreateBucketCommand,
@@ -25,29 +22,19 @@ import {
   PutObjectCommand,
   PutObjectRetentionCommand,
   S3Client,
-  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { StoreError } from '../errors.js';
 import { digestHex, digestOfBytes, type Digest } from '../signing/digest.js';
-import { PROJECT_ROOT } from '../../test/helpers/dist.js';
+import { CEPH_START_MS, startCeph, type RunningS3 } from '../../test/helpers/ceph.js';
 import type { ObjectStore } from './object-store.js';
 import { createS3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.js';
 
-const RADOSGW = '/usr/bin/radosgw';
-const SERVER_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 's3-test-server.sh');
-const CEPH_START_MS = 120_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The clock the stores are given: whole seconds, as S3 keeps retain-until dates. */
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const RETENTION_DAYS = 1;
-
-interface RunningS3 {
-  readonly implementation: string;
-  readonly config: S3ClientConfig;
-  stop(): Promise<void>;
-}
 
 interface Target {
   readonly name: string;
@@ -93,6 +80,12 @@ function realTarget(): Target {
       checksChecksumSha256: true,
       start: async () => ({
         implementation: endpoint,
+        env: {
+          SIGNET_S3_ENDPOINT: endpoint,
+          SIGNET_S3_REGION: process.env['SIGNET_S3_REGION'] ?? 'us-east-1',
+          SIGNET_S3_ACCESS_KEY_ID: process.env['SIGNET_S3_ACCESS_KEY_ID'] ?? '',
+          SIGNET_S3_SECRET_ACCESS_KEY: process.env['SIGNET_S3_SECRET_ACCESS_KEY'] ?? '',
+        },
         config: {
           endpoint,
           region: process.env['SIGNET_S3_REGION'] ?? 'us-east-1',
@@ -112,56 +105,6 @@ function realTarget(): Target {
     honoursIfNoneMatchWhenVersioned: false,
     checksChecksumSha256: false,
     start: startCeph,
-  };
-}
-
-/** Refuses, with what to install, when Ceph is missing: these tests never skip. */
-function requireCeph(): void {
-  if (!existsSync(RADOSGW)) {
-    throw new Error(
-      `the S3 store tests need Ceph's RADOS Gateway at ${RADOSGW}: run \`bash scripts/s3-test-server.sh install\` ` +
-        '(apt-get install radosgw ceph-mon ceph-osd), or set SIGNET_S3_ENDPOINT, SIGNET_S3_ACCESS_KEY_ID and ' +
-        'SIGNET_S3_SECRET_ACCESS_KEY to test against another S3 (docs/s3-object-lock.md)',
-    );
-  }
-}
-
-async function startCeph(): Promise<RunningS3> {
-  requireCeph();
-  const dir = await mkdtemp(path.join(tmpdir(), 'signet-ceph-'));
-  const run = (...args: string[]) =>
-    promisify(execFile)('bash', [SERVER_SCRIPT, ...args], { timeout: CEPH_START_MS, encoding: 'utf8' });
-  let env: {
-    implementation: string;
-    endpoint: string;
-    region: string;
-    accessKeyId: string;
-    secretAccessKey: string;
-  };
-  try {
-    env = JSON.parse((await run('start', dir)).stdout) as typeof env;
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`scripts/s3-test-server.sh could not start Ceph (logs in ${dir}/log):\n${stderr}`, {
-      cause: error,
-    });
-  }
-  // The expectations below are Ceph 16.2's: a newer Ceph must be checked against them before use.
-  if (!env.implementation.startsWith('Ceph RADOS Gateway 16.2.')) {
-    await run('stop', dir);
-    throw new Error(`expected Ceph 16.2 (Debian 12), found ${env.implementation}: review the expectations`);
-  }
-  return {
-    implementation: env.implementation,
-    config: {
-      endpoint: env.endpoint,
-      region: env.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey },
-    },
-    stop: async () => {
-      await run('stop', dir);
-    },
   };
 }
 
@@ -280,6 +223,11 @@ async function startFakeS3(): Promise<RunningS3> {
   const { port } = server.address() as AddressInfo;
   return {
     implementation: 'protocol fake',
+    env: {
+      SIGNET_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      SIGNET_S3_ACCESS_KEY_ID: 'fake',
+      SIGNET_S3_SECRET_ACCESS_KEY: 'fake',
+    },
     config: {
       endpoint: `http://127.0.0.1:${port}`,
       region: 'us-east-1',
