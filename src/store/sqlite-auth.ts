@@ -4,17 +4,17 @@
 import Database from 'better-sqlite3';
 
 import { StoreError } from '../errors.js';
-import type {
-  ApiTokenRow,
-  AuthStore,
-  ChallengeRow,
-  InviteRow,
-  NewApiToken,
-  NewChallenge,
-  NewInvite,
-  NewSession,
-  SessionRow,
-} from './auth.js';
+import type { AuthStore, NewApiToken, NewChallenge, NewInvite, NewSession } from './auth.js';
+import {
+  toChallenge,
+  toInvite,
+  toSession,
+  toToken,
+  type ChallengeDbRow,
+  type InviteDbRow,
+  type SessionDbRow,
+  type TokenDbRow,
+} from './auth-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_tokens (
@@ -52,42 +52,6 @@ CREATE TABLE IF NOT EXISTS challenges (
   used_at TEXT
 );
 `;
-
-interface TokenDbRow {
-  id: string;
-  identity: string;
-  name: string;
-  created_by: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-interface SessionDbRow {
-  id_hash: string;
-  identity: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-}
-
-interface InviteDbRow {
-  id: string;
-  identity: string;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
-
-interface ChallengeDbRow {
-  id: string;
-  purpose: string;
-  challenge: string;
-  identity: string | null;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
 
 const TOKEN_COLUMNS = 'id, identity, name, created_by, created_at, revoked_at';
 const INVITE_COLUMNS = 'id, identity, created_by, created_at, expires_at, used_at';
@@ -220,49 +184,5 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
     close() {
       db.close();
     },
-  };
-}
-
-function toToken(row: TokenDbRow): ApiTokenRow {
-  return {
-    id: row.id,
-    identity: row.identity,
-    name: row.name,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
-
-function toSession(row: SessionDbRow): SessionRow {
-  return {
-    idHash: row.id_hash,
-    identity: row.identity,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
-
-function toInvite(row: InviteDbRow): InviteRow {
-  return {
-    id: row.id,
-    identity: row.identity,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.used_at !== null ? { usedAt: row.used_at } : {}),
-  };
-}
-
-function toChallenge(row: ChallengeDbRow): ChallengeRow {
-  return {
-    id: row.id,
-    purpose: row.purpose,
-    challenge: row.challenge,
-    ...(row.identity !== null ? { identity: row.identity } : {}),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.used_at !== null ? { usedAt: row.used_at } : {}),
   };
 }

@@ -3,14 +3,8 @@ import Database from 'better-sqlite3';
 
 import { StoreError } from '../errors.js';
 import type { Digest } from '../signing/digest.js';
-import type {
-  DraftRow,
-  Drafts,
-  DraftStatus,
-  RegistrationKind,
-  RegistrationRow,
-  StoredApproval,
-} from './drafts.js';
+import type { DraftRow, Drafts, RegistrationKind, RegistrationRow, StoredApproval } from './drafts.js';
+import { toDraft, type DraftDbRow } from './draft-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS registrations (
@@ -43,21 +37,6 @@ CREATE TABLE IF NOT EXISTS approvals (
 );
 `;
 
-interface DraftDbRow {
-  id: string;
-  status: DraftStatus;
-  inputs: string;
-  view: string;
-  requester: string;
-  model: string;
-  context: string;
-  route: string;
-  tier: string;
-  request_signature: string;
-  created_at: string;
-  closed_by: string | null;
-}
-
 export function openSqliteDrafts(file: string, busyTimeoutMs = 60_000): Drafts & { close(): void } {
   let db: Database.Database;
   try {
@@ -69,20 +48,6 @@ export function openSqliteDrafts(file: string, busyTimeoutMs = 60_000): Drafts &
   } catch (error) {
     throw new StoreError('STORE_FAILURE', `could not open the drafts database ${file}: ${String(error)}`);
   }
-  const toDraft = (row: DraftDbRow): DraftRow => ({
-    id: row.id,
-    status: row.status,
-    inputs: row.inputs as Digest,
-    view: row.view as Digest,
-    requester: row.requester,
-    model: row.model,
-    context: row.context,
-    route: row.route,
-    tier: row.tier,
-    requestSignature: row.request_signature as Digest,
-    createdAt: row.created_at,
-    ...(row.closed_by ? { closedBy: row.closed_by as Digest } : {}),
-  });
   return {
     async putRegistration(row: RegistrationRow) {
       db.prepare(

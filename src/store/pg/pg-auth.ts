@@ -1,54 +1,18 @@
 // The PostgreSQL AuthStore: the SQLite adapter's tables and queries. Consuming an invite or a challenge is
 // one UPDATE … WHERE used_at IS NULL … RETURNING: under READ COMMITTED the second of two racing servers
 // re-checks the row after the first commits and matches nothing, so exactly one gets it.
-import type {
-  ApiTokenRow,
-  AuthStore,
-  ChallengeRow,
-  InviteRow,
-  NewApiToken,
-  NewChallenge,
-  NewInvite,
-  NewSession,
-  SessionRow,
-} from '../auth.js';
+import type { AuthStore, NewApiToken, NewChallenge, NewInvite, NewSession } from '../auth.js';
+import {
+  toChallenge,
+  toInvite,
+  toSession,
+  toToken,
+  type ChallengeDbRow,
+  type InviteDbRow,
+  type SessionDbRow,
+  type TokenDbRow,
+} from '../auth-rows.js';
 import { inTransaction, pgStoreError, type PgPool } from './sql.js';
-
-interface TokenDbRow {
-  id: string;
-  identity: string;
-  name: string;
-  created_by: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
-interface SessionDbRow {
-  id_hash: string;
-  identity: string;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-}
-
-interface InviteDbRow {
-  id: string;
-  identity: string;
-  created_by: string;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
-
-interface ChallengeDbRow {
-  id: string;
-  purpose: string;
-  challenge: string;
-  identity: string | null;
-  created_at: string;
-  expires_at: string;
-  used_at: string | null;
-}
 
 const TOKEN_COLUMNS = 'id, identity, name, created_by, created_at, revoked_at';
 const SESSION_COLUMNS = 'id_hash, identity, created_at, expires_at, revoked_at';
@@ -207,49 +171,5 @@ export function openPgAuth(pool: PgPool): AuthStore {
         throw pgStoreError('could not purge expired sessions, invites and challenges', error);
       }
     },
-  };
-}
-
-function toToken(row: TokenDbRow): ApiTokenRow {
-  return {
-    id: row.id,
-    identity: row.identity,
-    name: row.name,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
-
-function toSession(row: SessionDbRow): SessionRow {
-  return {
-    idHash: row.id_hash,
-    identity: row.identity,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.revoked_at !== null ? { revokedAt: row.revoked_at } : {}),
-  };
-}
-
-function toInvite(row: InviteDbRow): InviteRow {
-  return {
-    id: row.id,
-    identity: row.identity,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.used_at !== null ? { usedAt: row.used_at } : {}),
-  };
-}
-
-function toChallenge(row: ChallengeDbRow): ChallengeRow {
-  return {
-    id: row.id,
-    purpose: row.purpose,
-    challenge: row.challenge,
-    ...(row.identity !== null ? { identity: row.identity } : {}),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    ...(row.used_at !== null ? { usedAt: row.used_at } : {}),
   };
 }

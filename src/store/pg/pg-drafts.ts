@@ -3,30 +3,9 @@
 // closing the same draft exactly one wins.
 import { InputError } from '../../errors.js';
 import type { Digest } from '../../signing/digest.js';
-import type {
-  DraftRow,
-  Drafts,
-  DraftStatus,
-  RegistrationKind,
-  RegistrationRow,
-  StoredApproval,
-} from '../drafts.js';
+import type { DraftRow, Drafts, RegistrationKind, RegistrationRow, StoredApproval } from '../drafts.js';
+import { toDraft, type DraftDbRow } from '../draft-rows.js';
 import { pgStoreError, sqlStateOf, UNIQUE_VIOLATION, type PgPool } from './sql.js';
-
-interface DraftDbRow {
-  id: string;
-  status: DraftStatus;
-  inputs: string;
-  view: string;
-  requester: string;
-  model: string;
-  context: string;
-  route: string;
-  tier: string;
-  request_signature: string;
-  created_at: string;
-  closed_by: string | null;
-}
 
 interface RegistrationDbRow {
   kind: RegistrationKind;
@@ -150,22 +129,5 @@ export function openPgDrafts(pool: PgPool): Drafts {
         approval: JSON.parse(row.approval) as unknown,
       }));
     },
-  };
-}
-
-function toDraft(row: DraftDbRow): DraftRow {
-  return {
-    id: row.id,
-    status: row.status,
-    inputs: row.inputs as Digest,
-    view: row.view as Digest,
-    requester: row.requester,
-    model: row.model,
-    context: row.context,
-    route: row.route,
-    tier: row.tier,
-    requestSignature: row.request_signature as Digest,
-    createdAt: row.created_at,
-    ...(row.closed_by ? { closedBy: row.closed_by as Digest } : {}),
   };
 }
