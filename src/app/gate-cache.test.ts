@@ -303,6 +303,42 @@ describe('the gate cache', () => {
     expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
   });
 
+  it('a cached answer reads the log once (no size query), caught up to exactly maxGap entries behind', async () => {
+    const cache = createGateCache({ maxGap: 3 });
+    const model = await registerNew();
+    await seal(model);
+    await gate(home, model, CONTEXT, { cache });
+    const shift = (window: string) =>
+      home.ledger.append({
+        subject: [subjectOf(MODEL, model)],
+        predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
+        predicate: { model: MODEL, context: CONTEXT, window, feature: 'age', psi: 0.31 },
+      });
+    // Every call the lookup makes on the ledger, with its arguments.
+    const calls: string[] = [];
+    const ledger = new Proxy(home.ledger, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(`${String(name)}(${args.join(', ')})`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    // The record is at the deployment entry of the first request: that entry and two more make 3.
+    const behind = (await home.ledger.size()) - 1;
+    await shift('2025-W20');
+    await shift('2025-W21');
+    expect(await cache.lookup(ledger, model, CONTEXT)).toBeDefined();
+    expect(calls).toEqual([`entries(${behind}, ${behind + 4})`]);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1, expirations: 0 });
+    // Caught up: four more is one past the gap allowed.
+    for (const window of ['2025-W22', '2025-W23', '2025-W24', '2025-W25']) await shift(window);
+    expect(await cache.lookup(ledger, model, CONTEXT)).toBeUndefined();
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
+  });
+
   // Last: this breaks the home's authority for good.
   it('an authority entry that does not fold makes the very next request deny (fail closed), cached or not', async () => {
     const model = await registerNew();

@@ -121,15 +121,18 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
         stats.misses += 1;
         return undefined;
       }
-      const end = clock() - record.verifiedAt < maxAgeMs ? await ledger.size() : undefined;
-      if (end === undefined || end - record.size > maxGap) {
+      const expire = (): undefined => {
         drop(key, record);
         stats.expirations += 1;
         stats.misses += 1;
         return undefined;
-      }
+      };
+      if (clock() - record.verifiedAt >= maxAgeMs) return expire();
+      // One read, no separate size query (a round trip each on PostgreSQL): at most one entry past the
+      // gap allowed, whose presence alone says the record is too far behind.
       let size = record.size;
-      for await (const stored of ledger.entries(record.size, end)) {
+      for await (const stored of ledger.entries(record.size, record.size + maxGap + 1)) {
+        if (stored.index - record.size >= maxGap) return expire();
         if (!VERDICT_NEUTRAL_KINDS.has(stored.kind)) {
           drop(key, record);
           stats.invalidations += 1;

@@ -19,7 +19,12 @@ export interface StoredCheckpoint {
 }
 
 export interface Ledger {
-  /** Stamps (index, log time), signs and appends an entry in one transaction; returns it once durable. */
+  /**
+   * Stamps (index, log time), signs and appends an entry; returns it once durable. Adapters group-commit:
+   * appends made while a transaction is in flight share the next one (consecutive indices, a signature
+   * each, one checkpoint for the batch). A draft that cannot be sealed rejects alone; a failed
+   * transaction rejects every append in it, and none of them is written.
+   */
   append(draft: EntryDraft): Promise<SealedEntry>;
   size(): Promise<number>;
   /** Throws OUT_OF_RANGE for an index at or past the size. */
@@ -29,7 +34,11 @@ export interface Ledger {
   entries(from?: number, to?: number): AsyncIterable<StoredEntry>;
   /** Entries of the given kinds (e.g. `role-grant`), in log order. */
   entriesOfKinds(kinds: readonly string[], from?: number): AsyncIterable<StoredEntry>;
-  /** The latest signed checkpoint, as stored when the last entry was appended. */
+  /**
+   * The latest signed checkpoint, stored in the same transaction as the last batch of entries, so it
+   * always covers the whole ledger. There is one per batch, not one per size: a checkpoint of an older
+   * size may not exist, and proofs (`root`, `proveInclusion`, `proveConsistency`) work at every size.
+   */
   checkpoint(): Promise<StoredCheckpoint>;
   /** The root hash of the tree of the first `size` entries (RFC 9162 MTH). */
   root(size: number): Promise<Uint8Array>;

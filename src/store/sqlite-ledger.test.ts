@@ -1,19 +1,25 @@
 // The SQLite ledger adapter: log-assigned times that never go backwards, proofs that match an
-// in-memory tree, the checkpoint signed at each append, and appends from several processes on one
-// file serialised into one tree (no fork, no gap, no duplicate index).
+// in-memory tree, the checkpoint signed at each batch, appends from several processes on one file
+// serialised into one tree (no fork, no gap, no duplicate index), and group commit: one transaction and
+// one checkpoint per batch, the batch cap, a failed batch that writes nothing, a write lock never held
+// while envelopes are stored, and a batch sealed again when another writer appended meanwhile.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { distModule, runNodeScript } from '../../test/helpers/dist.js';
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, type EntryDraft } from '../ledger/entry.js';
+import { createGenesisDraft } from '../ledger/genesis.js';
+import { LogVerifier } from '../ledger/log-verifier.js';
 import { MemoryTree, verifyConsistency, verifyInclusion } from '../ledger/merkle.js';
 import { createSigner, generateKeyPair } from '../signing/keys.js';
 import type { Ledger } from './ledger.js';
 import { createMemoryObjectStore } from './memory-object-store.js';
-import { openSqliteLedger } from './sqlite-ledger.js';
+import type { ObjectStore } from './object-store.js';
+import { openSqliteLedger, type SqliteLedgerOptions } from './sqlite-ledger.js';
 
 const ORIGIN = 'test.example/ledger';
 let dir: string;
@@ -33,15 +39,49 @@ function note(i: number): EntryDraft {
   };
 }
 
-function open(clock?: () => number): { ledger: Ledger; publicKey: Uint8Array } {
+function open(
+  clock?: () => number,
+  more: Partial<SqliteLedgerOptions> = {},
+): { ledger: Ledger; publicKey: Uint8Array; privatePem: string } {
   const keys = generateKeyPair();
   const ledger = openSqliteLedger({
     file: path.join(dir, 'ledger.sqlite'),
     log: { origin: ORIGIN, signer: createSigner(keys.privatePem) },
     objects: createMemoryObjectStore(),
     ...(clock ? { clock } : {}),
+    ...more,
   });
-  return { ledger, publicKey: keys.publicKey };
+  return { ledger, publicKey: keys.publicKey, privatePem: keys.privatePem };
+}
+
+/** The sizes of the stored checkpoints, read over a connection of its own. */
+function checkpointSizes(): number[] {
+  const db = new Database(path.join(dir, 'ledger.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT size FROM checkpoints ORDER BY size').all() as { size: number }[]).map(
+      (r) => r.size,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** An object store whose puts run `before` first. */
+function storeWith(before: (bytes: Uint8Array) => Promise<void>): ObjectStore {
+  const inner = createMemoryObjectStore();
+  return {
+    ...inner,
+    put: async (bytes) => {
+      await before(bytes);
+      return inner.put(bytes);
+    },
+  };
+}
+
+async function verifyAll(ledger: Ledger, publicKey: Uint8Array): Promise<void> {
+  const verifier = new LogVerifier({ origin: ORIGIN, logPublicKey: publicKey });
+  for await (const stored of ledger.entries()) verifier.add(stored.envelope, stored.id);
+  expect(verifier.checkCheckpoint((await ledger.checkpoint()).note).size).toBe(await ledger.size());
 }
 
 describe('sqlite ledger', () => {
@@ -142,6 +182,115 @@ describe('sqlite ledger', () => {
     const checkpoint = openCheckpoint((await ledger.checkpoint()).note, ORIGIN, keys.publicKey);
     expect(checkpoint.size).toBe(160);
     expect(Buffer.from(checkpoint.rootHash).equals(Buffer.from(tree.root()))).toBe(true);
+    await ledger.close();
+  });
+
+  it('group commit: concurrent appends share a transaction and one checkpoint per batch, up to the cap', async () => {
+    const { ledger, publicKey } = open(undefined, { maxBatch: 10 });
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+    const sealed = await Promise.all(Array.from({ length: 25 }, (_, i) => ledger.append(note(i))));
+    expect(sealed.map((e) => e.index)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // Genesis alone, then batches of 10, 10 and 5: a checkpoint for each batch's final size only.
+    expect(checkpointSizes()).toEqual([1, 11, 21, 26]);
+    await verifyAll(ledger, publicKey);
+    await ledger.close();
+  });
+
+  it('group commit: appends made while a batch is being written go together in the next one', async () => {
+    let release: () => void = () => undefined;
+    let entered: () => void = () => undefined;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let puts = 0;
+    const { ledger, publicKey } = open(undefined, {
+      objects: storeWith(async () => {
+        if (puts++ === 0) {
+          entered();
+          await held;
+        }
+      }),
+    });
+    const first = ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+    await inFlight;
+    const rest = [1, 2, 3].map((i) => ledger.append(note(i)));
+    release();
+    expect((await first).index).toBe(0);
+    expect((await Promise.all(rest)).map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(checkpointSizes()).toEqual([1, 4]);
+    await verifyAll(ledger, publicKey);
+    await ledger.close();
+  });
+
+  it('group commit: a batch whose envelope objects cannot be stored fails as a whole and writes nothing', async () => {
+    let failing = false;
+    const { ledger, publicKey } = open(undefined, {
+      objects: storeWith(async () => {
+        if (failing) throw new Error('disk full');
+      }),
+    });
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+    failing = true;
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => ledger.append(note(i))));
+    for (const result of settled) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_FAILURE' });
+    }
+    expect(await ledger.size()).toBe(1);
+    expect(checkpointSizes()).toEqual([1]);
+    failing = false;
+    expect((await ledger.append(note(4))).index).toBe(1);
+    await verifyAll(ledger, publicKey);
+    await ledger.close();
+  });
+
+  it('holds no write lock while envelopes are stored: another connection of this process can write', async () => {
+    // Were the lock held across the await, this connection's write would wait for it synchronously (the
+    // busy handler blocks the thread) while the lock holder could never run again: SQLITE_BUSY here.
+    const file = path.join(dir, 'ledger.sqlite');
+    const other = new Database(file);
+    other.pragma('busy_timeout = 200');
+    other.exec('CREATE TABLE IF NOT EXISTS elsewhere (n INTEGER)');
+    const { ledger, publicKey } = open(undefined, {
+      objects: storeWith(async () => {
+        other.prepare('INSERT INTO elsewhere (n) VALUES (1)').run();
+      }),
+    });
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+    await Promise.all([1, 2, 3].map((i) => ledger.append(note(i))));
+    expect((other.prepare('SELECT count(*) AS n FROM elsewhere').get() as { n: number }).n).toBe(4);
+    other.close();
+    await verifyAll(ledger, publicKey);
+    await ledger.close();
+  });
+
+  it('a batch is sealed again when another writer appended between its sealing and its commit', async () => {
+    const keys = generateKeyPair();
+    const file = path.join(dir, 'ledger.sqlite');
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const writer = openSqliteLedger({ file, log, objects: createMemoryObjectStore() });
+    await writer.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    // The other writer appends while this one stores its envelopes, on each of its three optimistic
+    // attempts; the fourth holds the write lock from its read to its commit (and is left alone: another
+    // writer would wait for that lock).
+    let interfere = 3;
+    const ledger = openSqliteLedger({
+      file,
+      log,
+      objects: storeWith(async () => {
+        if (interfere > 0) {
+          interfere -= 1;
+          await writer.append(note(100 + interfere));
+        }
+      }),
+    });
+    const sealed = await ledger.append(note(1));
+    expect(sealed.index).toBe(4);
+    const stored = await ledger.read(4);
+    expect(stored.id).toBe(sealed.id);
+    expect(openEntry(stored.envelope, keys.publicKey).statement.predicate.log.index).toBe(4);
+    expect(checkpointSizes()).toEqual([1, 2, 3, 4, 5]);
+    await verifyAll(ledger, keys.publicKey);
+    await writer.close();
     await ledger.close();
   });
 });

@@ -1,28 +1,43 @@
 // The SQLite Ledger adapter (better-sqlite3 12), the embedded default.
 //
-// Tables are append-only: triggers abort any UPDATE or DELETE. One append is one `BEGIN IMMEDIATE`
-// transaction, which takes SQLite's write lock, so appends from several processes on one home are
-// serialised (no fork, no gap) and a crash leaves the whole entry or nothing (WAL, synchronous=FULL).
+// Tables are append-only: triggers abort any UPDATE or DELETE. Appends are group-committed
+// (group-commit.ts): those that arrive while a batch is being written wait, and the next batch writes all
+// of them in one `BEGIN IMMEDIATE` transaction — consecutive indices, a signature each, one pass over the
+// tree, one signed checkpoint for the batch's final size, one durable commit (WAL, synchronous=FULL). A
+// crash leaves the whole batch or nothing; an append resolves only after its batch has committed.
+//
+// The write transaction never waits on the event loop. A batch is sealed against the last committed
+// entry and its envelope objects are stored first (a crash then leaves at most unreferenced objects,
+// never an entry whose envelope object is missing); then, synchronously, BEGIN IMMEDIATE takes SQLite's
+// write lock, checks that the last entry is still the one sealed against, inserts and commits. Were the
+// transaction to await the object store instead, another connection of this process writing the same
+// file (auth, drafts) would block the thread in its busy handler while the lock holder could never run:
+// a deadlock until the busy timeout. When another process appended in between, the batch is sealed again
+// against its entries (the objects already stored stay, unreferenced and harmless); after a few such
+// retries the batch holds the lock from the read to the commit, so that it cannot starve.
+//
 // The tree keeps every perfect subtree hash (`nodes`), so an append stores O(1) amortised nodes and a
-// proof reads O(log n) of them: the tree is never rebuilt.
+// proof reads O(log n) of them: the tree is never rebuilt. Statements are prepared once, when the ledger
+// is opened.
 import Database from 'better-sqlite3';
 
 import { InputError, StoreError } from '../errors.js';
 import { signCheckpoint } from '../ledger/checkpoint.js';
-import { formatLogTime, sealEntry, type EntryDraft, type SealedEntry } from '../ledger/entry.js';
+import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
 import {
   consistencyProofPlan,
-  hashChildren,
   inclusionProofPlan,
-  nodesCompletedByAppend,
   rootPlan,
   type NodeId,
   type Plan,
 } from '../ledger/merkle.js';
 import type { Digest } from '../signing/digest.js';
 import type { Signer } from '../signing/keys.js';
+import { batchAppendPlan } from './batch-tree.js';
+import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
+import { sealBatch, type LastEntry, type SealedBatch } from './seal-batch.js';
 
 export interface LogIdentity {
   /** The checkpoint origin line, also the signed-note key name. */
@@ -43,6 +58,8 @@ export interface SqliteLedgerOptions {
    * (bench/ledger.mjs builds a 1,000,000-entry tree with it); never use it for a real log.
    */
   readonly durability?: 'full' | 'fast';
+  /** At most this many appends share one transaction and one checkpoint; DEFAULT_MAX_BATCH (256) by default. */
+  readonly maxBatch?: number;
 }
 
 const SCHEMA_VERSION = 1;
@@ -90,11 +107,26 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   return new SqliteLedger(options);
 }
 
+/** Seal-then-check attempts before a batch holds the write lock from its read to its commit. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+/** A sealed batch with everything its transaction writes, computed before the transaction. */
+interface PreparedBatch extends SealedBatch {
+  readonly last: LastEntry | undefined;
+  readonly nodes: readonly { readonly node: NodeId; readonly hash: Uint8Array }[];
+  readonly size: number;
+  readonly note: Uint8Array;
+}
+
 class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
   private readonly clock: () => number;
-  /** Serialises appends inside this process; SQLite's write lock serialises them across processes. */
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly group: GroupCommit<EntryDraft, SealedEntry>;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  /** `entriesOfKinds` statements by number of kinds. */
+  private readonly byKinds = new Map<number, Database.Statement>();
+  /** Inserts a prepared batch if the last entry is still the one it was sealed after; false if not. */
+  private readonly writeIfUnchanged: Database.Transaction<(batch: PreparedBatch) => boolean>;
 
   constructor(private readonly options: SqliteLedgerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -107,56 +139,87 @@ class SqliteLedger implements Ledger {
       this.db
         .prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)`)
         .run(String(SCHEMA_VERSION));
+      this.statements = prepareStatements(this.db);
     } catch (error) {
       throw storeError(`could not open the ledger database ${options.file}`, error);
     }
+    this.writeIfUnchanged = this.db.transaction((batch: PreparedBatch) => {
+      if (!sameEntry(this.lastEntry(), batch.last)) return false;
+      this.write(batch);
+      return true;
+    });
+    this.group = createGroupCommit(
+      (drafts) => this.appendBatch(drafts),
+      options.maxBatch ?? DEFAULT_MAX_BATCH,
+    );
   }
 
   append(draft: EntryDraft): Promise<SealedEntry> {
-    const run = this.tail.then(() => this.appendNow(draft));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.group.submit(draft);
   }
 
-  private async appendNow(draft: EntryDraft): Promise<SealedEntry> {
-    const { db } = this;
-    const { origin, signer } = this.options.log;
-    db.exec('BEGIN IMMEDIATE');
+  private async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
     try {
-      const last = db.prepare('SELECT idx, time FROM entries ORDER BY idx DESC LIMIT 1').get() as
-        { idx: number; time: string } | undefined;
-      const index = last ? last.idx + 1 : 0;
-      // Times never go backwards: a clock that stepped back is held at the previous entry's time.
-      const now = this.clock();
-      const time = formatLogTime(last ? Math.max(now, Date.parse(last.time)) : now);
-      const sealed = sealEntry(draft, { origin, index, time }, signer);
-      // The envelope is stored as an object inside the transaction: a crash before COMMIT leaves at most
-      // an unreferenced object, never an entry whose envelope object is missing.
-      await this.options.objects.put(sealed.envelope);
-      db.prepare('INSERT INTO entries (idx, id, kind, time, envelope) VALUES (?, ?, ?, ?, ?)').run(
-        index,
-        sealed.id,
-        sealed.kind,
-        time,
-        sealed.envelope,
-      );
-      const insertNode = db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)');
-      insertNode.run(0, index, sealed.leafHash);
-      for (const { node, left, right } of nodesCompletedByAppend(index)) {
-        const [l, r] = this.fetchNodes([left, right]);
-        insertNode.run(node.level, node.index, hashChildrenOf(l, r));
+      for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+        const batch = this.prepare(drafts, this.lastEntry());
+        if (batch.entries.length === 0) return batch.outcomes;
+        await this.putEnvelopes(batch);
+        // Synchronous from BEGIN IMMEDIATE to COMMIT (better-sqlite3 runs the function in between).
+        if (this.writeIfUnchanged.immediate(batch)) return batch.outcomes;
       }
-      const size = index + 1;
-      const rootHash = this.runPlan(rootPlan(size));
-      const note = signCheckpoint({ origin, size, rootHash }, origin, signer);
-      db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)').run(size, note);
-      db.exec('COMMIT');
-      return sealed;
+      // Other processes appended between each read and write: hold the lock throughout this time. This
+      // transaction awaits the object store, so the deadlock described at the top is possible here only.
+      const { db } = this;
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const batch = this.prepare(drafts, this.lastEntry());
+        await this.putEnvelopes(batch);
+        if (batch.entries.length > 0) this.write(batch);
+        db.exec('COMMIT');
+        return batch.outcomes;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
       if (error instanceof InputError) throw error;
       throw storeError('append failed', error);
     }
+  }
+
+  /** Seals the batch after `last` and computes its tree nodes, root and signed checkpoint. */
+  private prepare(drafts: readonly EntryDraft[], last: LastEntry | undefined): PreparedBatch {
+    const { origin, signer } = this.options.log;
+    const sealed = sealBatch(drafts, last, this.options.log, this.clock);
+    if (sealed.entries.length === 0)
+      return { ...sealed, last, nodes: [], size: sealed.start, note: new Uint8Array() };
+    // The frontier nodes read here are final (append-only), so they hold inside the transaction as long
+    // as the last entry is unchanged, which the transaction checks.
+    const plan = batchAppendPlan(
+      sealed.start,
+      sealed.entries.map((e) => e.leafHash),
+    );
+    const { nodes, root } = plan.assemble(this.fetchNodes(plan.nodes));
+    const size = sealed.start + sealed.entries.length;
+    const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+    return { ...sealed, last, nodes, size, note };
+  }
+
+  private async putEnvelopes(batch: SealedBatch): Promise<void> {
+    await Promise.all(batch.entries.map((entry) => this.options.objects.put(entry.envelope)));
+  }
+
+  /** The batch's rows, inside the caller's transaction; synchronous. */
+  private write(batch: PreparedBatch): void {
+    const { insertEntry, insertNode, insertCheckpoint } = this.statements;
+    for (const e of batch.entries) insertEntry.run(e.index, e.id, e.kind, e.time, e.envelope);
+    for (const { node, hash } of batch.nodes) insertNode.run(node.level, node.index, hash);
+    insertCheckpoint.run(batch.size, batch.note);
+  }
+
+  private lastEntry(): LastEntry | undefined {
+    const row = this.statements.last.get() as { idx: number; time: string } | undefined;
+    return row ? { index: row.idx, time: row.time } : undefined;
   }
 
   async size(): Promise<number> {
@@ -166,53 +229,53 @@ class SqliteLedger implements Ledger {
   private sizeNow(): number {
     // The largest index plus one, read from the primary key: O(log n). COUNT(*) would scan the table
     // (55 ms at 1,000,000 entries), and indices are gap-free by construction (verify checks it).
-    const row = this.db.prepare('SELECT idx FROM entries ORDER BY idx DESC LIMIT 1').get() as
-      { idx: number } | undefined;
-    return row ? row.idx + 1 : 0;
+    const last = this.lastEntry();
+    return last ? last.index + 1 : 0;
   }
 
   async read(index: number): Promise<StoredEntry> {
     this.assertIndex(index, this.sizeNow());
-    const row = this.db.prepare('SELECT * FROM entries WHERE idx = ?').get(index) as EntryRow | undefined;
+    const row = this.statements.read.get(index) as EntryRow | undefined;
     if (!row) throw new StoreError('STORE_FAILURE', `entry ${index} is missing from the ledger database`);
     return toStoredEntry(row);
   }
 
   async find(id: Digest): Promise<StoredEntry | undefined> {
-    const row = this.db.prepare('SELECT * FROM entries WHERE id = ?').get(id) as EntryRow | undefined;
+    const row = this.statements.find.get(id) as EntryRow | undefined;
     return row ? toStoredEntry(row) : undefined;
   }
 
   async *entries(from = 0, to?: number): AsyncIterable<StoredEntry> {
     const end = to ?? this.sizeNow();
-    const page = 1000;
-    const stmt = this.db.prepare('SELECT * FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?');
     for (let start = from; start < end;) {
-      const rows = stmt.all(start, end, page) as EntryRow[];
-      if (rows.length === 0) return;
+      const rows = this.statements.range.all(start, end, PAGE) as EntryRow[];
       for (const row of rows) yield toStoredEntry(row);
+      // A short page is the end of the range as of this read.
+      if (rows.length < PAGE) return;
       start = rows[rows.length - 1]!.idx + 1;
     }
   }
 
   async *entriesOfKinds(kinds: readonly string[], from = 0): AsyncIterable<StoredEntry> {
     if (kinds.length === 0) return;
-    const page = 1000;
-    const marks = kinds.map(() => '?').join(', ');
-    const stmt = this.db.prepare(
-      `SELECT * FROM entries WHERE kind IN (${marks}) AND idx >= ? ORDER BY idx LIMIT ${page}`,
-    );
+    let stmt = this.byKinds.get(kinds.length);
+    if (!stmt) {
+      const marks = kinds.map(() => '?').join(', ');
+      stmt = this.db.prepare(
+        `SELECT * FROM entries WHERE kind IN (${marks}) AND idx >= ? ORDER BY idx LIMIT ${PAGE}`,
+      );
+      this.byKinds.set(kinds.length, stmt);
+    }
     for (let start = from; ;) {
       const rows = stmt.all(...kinds, start) as EntryRow[];
       for (const row of rows) yield toStoredEntry(row);
-      if (rows.length < page) return;
+      if (rows.length < PAGE) return;
       start = rows[rows.length - 1]!.idx + 1;
     }
   }
 
   async checkpoint(): Promise<StoredCheckpoint> {
-    const row = this.db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1').get() as
-      { size: number; note: Buffer } | undefined;
+    const row = this.statements.checkpoint.get() as { size: number; note: Buffer } | undefined;
     if (!row) throw new InputError('NOT_FOUND', 'the ledger is empty: it has no checkpoint yet');
     return { size: row.size, note: new Uint8Array(row.note) };
   }
@@ -235,7 +298,7 @@ class SqliteLedger implements Ledger {
   }
 
   async close(): Promise<void> {
-    await this.tail;
+    await this.group.drained();
     this.db.close();
   }
 
@@ -244,9 +307,9 @@ class SqliteLedger implements Ledger {
   }
 
   private fetchNodes(ids: readonly NodeId[]): Uint8Array[] {
-    const stmt = this.db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?');
+    const { node } = this.statements;
     return ids.map(({ level, index }) => {
-      const row = stmt.get(level, index) as { hash: Buffer } | undefined;
+      const row = node.get(level, index) as { hash: Buffer } | undefined;
       if (!row) {
         throw new StoreError(
           'STORE_FAILURE',
@@ -270,9 +333,25 @@ class SqliteLedger implements Ledger {
   }
 }
 
-function hashChildrenOf(left: Uint8Array | undefined, right: Uint8Array | undefined): Uint8Array {
-  if (!left || !right) throw new StoreError('STORE_FAILURE', 'a child node is missing');
-  return hashChildren(left, right);
+const PAGE = 1000;
+
+/** Every statement the ledger runs more than once, prepared when it is opened. */
+function prepareStatements(db: Database.Database) {
+  return {
+    last: db.prepare('SELECT idx, time FROM entries ORDER BY idx DESC LIMIT 1'),
+    read: db.prepare('SELECT * FROM entries WHERE idx = ?'),
+    find: db.prepare('SELECT * FROM entries WHERE id = ?'),
+    range: db.prepare('SELECT * FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?'),
+    checkpoint: db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
+    node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
+    insertEntry: db.prepare('INSERT INTO entries (idx, id, kind, time, envelope) VALUES (?, ?, ?, ?, ?)'),
+    insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
+    insertCheckpoint: db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'),
+  };
+}
+
+function sameEntry(a: LastEntry | undefined, b: LastEntry | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.index === b.index && a.time === b.time;
 }
 
 function toStoredEntry(row: EntryRow): StoredEntry {

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { openCheckpoint } from '../../ledger/checkpoint.js';
 import { openEntry, type EntryDraft } from '../../ledger/entry.js';
+import { createGenesisDraft } from '../../ledger/genesis.js';
+import { LogVerifier } from '../../ledger/log-verifier.js';
 import { EMPTY_ROOT, MemoryTree, verifyConsistency, verifyInclusion } from '../../ledger/merkle.js';
 import { digestOfBytes } from '../../signing/digest.js';
 import { createSigner, generateKeyPair, type Signer } from '../../signing/keys.js';
@@ -45,6 +47,27 @@ async function collect(entries: AsyncIterable<StoredEntry>): Promise<StoredEntry
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/**
+ * Checks the whole ledger as `signet verify` does (every signature, index and time, the root recomputed
+ * from the leaves, the latest checkpoint), then each entry's inclusion proof under that checkpoint.
+ */
+async function verifyLedger(ledger: Ledger, publicKey: Uint8Array): Promise<void> {
+  const verifier = new LogVerifier({ origin: ORIGIN, logPublicKey: publicKey });
+  const leaves: Uint8Array[] = [];
+  for await (const stored of ledger.entries()) {
+    const entry = verifier.add(stored.envelope, stored.id);
+    expect(entry.index).toBe(stored.index);
+    leaves.push(entry.leafHash);
+  }
+  const checkpoint = verifier.checkCheckpoint((await ledger.checkpoint()).note);
+  expect(checkpoint.size).toBe(verifier.size);
+  expect(checkpoint.size).toBe(await ledger.size());
+  for (const [index, leaf] of leaves.entries()) {
+    const proof = await ledger.proveInclusion(index, checkpoint.size);
+    verifyInclusion(leaf, index, checkpoint.size, proof, checkpoint.rootHash);
+  }
+}
 
 export function describeLedgerContract(name: string, subject: LedgerContractSubject): void {
   describe(`Ledger contract: ${name}`, () => {
@@ -174,6 +197,69 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
       expect(sealed.map((e) => e.index).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
       expect(new Set(sealed.map((e) => e.id)).size).toBe(12);
       expect(await ledger.size()).toBe(12);
+    });
+
+    it('group commit: 600 concurrent appends (over two batch caps) make one tree that verifies', async () => {
+      const { ledger, publicKey } = await open();
+      await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+      const count = 600;
+      // Two waves: the second is issued while the first is being committed, so it queues behind it.
+      const first = Array.from({ length: count / 2 }, (_, i) => ledger.append(noteDraft(i)));
+      await Promise.resolve();
+      const second = Array.from({ length: count / 2 }, (_, i) => ledger.append(noteDraft(count / 2 + i)));
+      const sealed = await Promise.all([...first, ...second]);
+      // Consecutive after the first entry, in the order they were submitted: none twice, none skipped.
+      expect(sealed.map((e) => e.index)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(await ledger.size()).toBe(count + 1);
+      // Each resolved entry is readable at the index it was given, with the bytes it was given.
+      for (const [i, entry] of sealed.entries()) {
+        const stored = await ledger.read(entry.index);
+        expect(stored.id).toBe(entry.id);
+        expect(hex(stored.envelope)).toBe(hex(entry.envelope));
+        expect(openEntry(stored.envelope, publicKey).statement.predicate).toMatchObject({ i });
+      }
+      // Log times never go backwards across batches.
+      const times = sealed.map((e) => e.time);
+      expect([...times].sort()).toEqual(times);
+      await verifyLedger(ledger, publicKey);
+      // The latest checkpoint covers the whole batch that ended the log, and earlier sizes stay provable.
+      const tree = new MemoryTree();
+      for await (const stored of ledger.entries())
+        tree.append(openEntry(stored.envelope, publicKey).leafHash);
+      for (const size of [1, 2, 257, 300, 301, 513, count + 1]) {
+        expect(hex(await ledger.root(size))).toBe(hex(tree.root(size)));
+        verifyConsistency(
+          size,
+          count + 1,
+          tree.root(size),
+          tree.root(),
+          await ledger.proveConsistency(size, count + 1),
+        );
+      }
+    });
+
+    it('group commit: a malformed draft among concurrent appends fails alone and takes no index', async () => {
+      const { ledger, publicKey } = await open();
+      await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+      const drafts: EntryDraft[] = Array.from({ length: 40 }, (_, i) =>
+        i % 7 === 3 ? { ...noteDraft(i), predicate: { log: { index: 0 } } } : noteDraft(i),
+      );
+      const settled = await Promise.allSettled(drafts.map((d) => ledger.append(d)));
+      const bad = settled.filter((_, i) => i % 7 === 3);
+      const good = settled.filter((_, i) => i % 7 !== 3);
+      for (const result of bad) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_STATEMENT' });
+      }
+      const indices = good.map((result) => {
+        expect(result.status).toBe('fulfilled');
+        return (result as PromiseFulfilledResult<{ index: number }>).value.index;
+      });
+      expect(indices).toEqual(Array.from({ length: good.length }, (_, i) => i + 1));
+      expect(await ledger.size()).toBe(good.length + 1);
+      await verifyLedger(ledger, publicKey);
+      // Nothing is left queued: the next append goes on from there.
+      expect((await ledger.append(noteDraft(99))).index).toBe(good.length + 1);
     });
   });
 }

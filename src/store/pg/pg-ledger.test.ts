@@ -1,6 +1,7 @@
 // The PostgreSQL ledger: byte for byte the SQLite ledger's answers; many writer processes serialised
-// into one tree (no fork, no gap, no duplicate index); and an acknowledged append survives its writer
-// being killed.
+// into one tree (no fork, no gap, no duplicate index); an acknowledged append survives its writer
+// being killed; and group commit: one transaction and one checkpoint per batch up to the cap, and a
+// failed batch that writes nothing.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ import { createSigner, generateKeyPair } from '../../signing/keys.js';
 import type { Ledger } from '../ledger.js';
 import { createMemoryObjectStore } from '../memory-object-store.js';
 import { openSqliteLedger } from '../sqlite-ledger.js';
+import { openPgLedger } from './pg-ledger.js';
+import { LEDGER_APPEND_LOCK, SIGNET_LOCK_CLASS, type PgPool } from './sql.js';
 
 const ORIGIN = 'test.example/pg-ledger';
 const postgres = postgresFixture();
@@ -51,6 +54,11 @@ async function verifyLog(ledger: Ledger, publicKey: Uint8Array): Promise<Set<str
 }
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+async function checkpointSizes(pool: PgPool): Promise<number[]> {
+  const result = await pool.query<{ size: string }>('SELECT size FROM ledger_checkpoints ORDER BY size');
+  return result.rows.map((r) => Number(r.size));
+}
 
 describe('postgres ledger', () => {
   it('gives byte-identical entries, roots, proofs and checkpoints to the SQLite ledger (same clock, same key)', async () => {
@@ -194,5 +202,46 @@ describe('postgres ledger', () => {
     const next = await stores.ledger.append(note(1));
     expect(next.index).toBe(ids.size);
     await verifyLog(stores.ledger, keys.publicKey);
+  });
+
+  it('group commit: concurrent appends share a transaction and one checkpoint per batch, up to the cap', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    const ledger = openPgLedger({ pool: stores.pool, log, objects: stores.objects, maxBatch: 10 });
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const sealed = await Promise.all(Array.from({ length: 25 }, (_, i) => ledger.append(note(i))));
+    expect(sealed.map((e) => e.index)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(await checkpointSizes(stores.pool)).toEqual([1, 11, 21, 26]);
+    for (const entry of sealed) {
+      // Each envelope was stored in the batch's transaction, in the database's objects.
+      expect(hex(await stores.objects.get(entry.id))).toBe(hex(entry.envelope));
+    }
+    await verifyLog(ledger, keys.publicKey);
+    await ledger.close();
+  });
+
+  it('group commit: a batch that fails in the database rejects every append in it and writes nothing', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    // Another session holds the ledger lock: this ledger's batch waits for it and times out.
+    const holder = await stores.pool.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1, $2)', [SIGNET_LOCK_CLASS, LEDGER_APPEND_LOCK]);
+    const ledger = openPgLedger({ pool: stores.pool, log, objects: stores.objects, lockTimeoutMs: 200 });
+    const settled = await Promise.allSettled([1, 2, 3].map((i) => ledger.append(note(i))));
+    await holder.query('ROLLBACK');
+    holder.release();
+    for (const result of settled) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_FAILURE' });
+    }
+    expect(await ledger.size()).toBe(1);
+    expect(await checkpointSizes(stores.pool)).toEqual([1]);
+    // The lock released, the next batch goes through from where the log is.
+    expect((await ledger.append(note(4))).index).toBe(1);
+    await verifyLog(ledger, keys.publicKey);
   });
 });

@@ -1,23 +1,30 @@
 // The PostgreSQL Ledger adapter: one tree for many writers.
 //
-// An append is one transaction: it takes the ledger's transaction advisory lock, reads the last entry,
-// seals the next one (index = last + 1, log time never before the last), stores its envelope object, the
-// entry, the tree nodes it completes and the signed checkpoint, and commits. The lock is held until COMMIT
-// has made the rows visible, so the next writer — in this process, another process or another server —
-// reads the entry just committed: appends are serialised by the database, one after another, and no two
-// can be sealed with the same index (no fork) or skip one (no gap). Should a writer ever skip the lock,
-// the insert trigger (index must be the next one) and the primary key still refuse the row
-// (migrations.ts). The append resolves only after COMMIT returns, with `synchronous_commit = on`:
-// acknowledged means durable. A crash before COMMIT leaves nothing, the envelope object included when it
-// lives in the same database.
+// Appends are group-committed (../group-commit.ts): those that arrive while a batch is in flight wait,
+// and the next batch appends all of them in one transaction. The transaction takes the ledger's
+// transaction advisory lock, reads the last entry, seals each draft of the batch (consecutive indices
+// after it, log time never before it, a signature each), stores the envelope objects, the entries, the
+// tree nodes they complete (one pass, batch-tree.ts) and ONE signed checkpoint for the batch's final size,
+// and commits. The lock is held until COMMIT has made the rows visible, so the next writer — in this
+// process, another process or another server — reads the entries just committed: appends are serialised
+// by the database, one batch after another, and no two can be sealed with the same index (no fork) or skip
+// one (no gap). Should a writer ever skip the lock, the insert trigger (index must be the next one) and
+// the primary key still refuse the row (migrations.ts). An append resolves only after its batch's COMMIT
+// returns, with `synchronous_commit = on`: acknowledged means durable. A crash before COMMIT leaves
+// nothing, the envelope objects included when they live in the same database.
+//
+// A draft that cannot be sealed fails alone, before anything is written; a failure of the transaction
+// itself (the database, the lock timeout, an object store) fails every append of its batch, since none of
+// them was written. They are not retried one by one: such failures are not any one entry's doing, and a
+// retry of each would multiply the wait (up to `lockTimeoutMs` each) when the database is the problem.
 //
 // Reads are the SQLite adapter's: the same node layout (every perfect subtree hash), the same plans from
-// src/ledger/merkle.ts, so roots, proofs and checkpoints are byte for byte the same for the same entries.
+// src/ledger/merkle.ts, so roots, proofs and checkpoints are byte for byte the same for the same entries
+// appended in the same batches.
 import { InputError, StoreError } from '../../errors.js';
 import { signCheckpoint } from '../../ledger/checkpoint.js';
-import { formatLogTime, sealEntry, type EntryDraft, type SealedEntry } from '../../ledger/entry.js';
+import type { EntryDraft, SealedEntry } from '../../ledger/entry.js';
 import {
-  appendPlan,
   consistencyProofPlan,
   inclusionProofPlan,
   rootPlan,
@@ -25,8 +32,11 @@ import {
   type Plan,
 } from '../../ledger/merkle.js';
 import type { Digest } from '../../signing/digest.js';
+import { batchAppendPlan } from '../batch-tree.js';
+import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
+import { sealBatch, type LastEntry } from '../seal-batch.js';
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
@@ -54,6 +64,8 @@ export interface PgLedgerOptions {
   readonly clock?: () => number;
   /** How long an append waits for the ledger lock before failing with STORE_FAILURE; 60 s by default. */
   readonly lockTimeoutMs?: number;
+  /** At most this many appends share one transaction and one checkpoint; DEFAULT_MAX_BATCH (256) by default. */
+  readonly maxBatch?: number;
 }
 
 interface EntryRow {
@@ -84,8 +96,13 @@ class PgLedger implements Ledger {
   private readonly pool: PgPool;
   private readonly clock: () => number;
   private readonly lockTimeoutMs: number;
-  /** Appends in this process queue here, so that they hold one connection, not the whole pool. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Appends in this process queue here and go in batches, so that they hold one connection, not the pool. */
+  private readonly group: GroupCommit<EntryDraft, SealedEntry>;
+  /**
+   * Starts an append's transaction in one round trip: durable on COMMIT whatever the server's default,
+   * never waiting forever for the ledger lock, and holding that lock. Only integers are interpolated.
+   */
+  private readonly begin: string;
 
   constructor(private readonly options: PgLedgerOptions) {
     this.pool = options.pool;
@@ -97,65 +114,75 @@ class PgLedger implements Ledger {
         `lockTimeoutMs must be a positive integer, got ${this.lockTimeoutMs}`,
       );
     }
+    this.begin =
+      'BEGIN; ' +
+      `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '${this.lockTimeoutMs}ms', true); ` +
+      `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK})`;
+    this.group = createGroupCommit(
+      (drafts) => this.appendBatch(drafts),
+      options.maxBatch ?? DEFAULT_MAX_BATCH,
+    );
   }
 
   append(draft: EntryDraft): Promise<SealedEntry> {
-    const run = this.tail.then(() => this.appendNow(draft));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.group.submit(draft);
   }
 
-  private async appendNow(draft: EntryDraft): Promise<SealedEntry> {
+  private async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
     try {
-      return await inTransaction(this.pool, async (client) => {
-        // Durable on COMMIT whatever the server's default, and never wait forever for the lock.
-        await client.query(
-          "SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', $1, true)",
-          [`${this.lockTimeoutMs}ms`],
-        );
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SIGNET_LOCK_CLASS, LEDGER_APPEND_LOCK]);
-        const last = (
-          await client.query<{ idx: string; time: string }>(
-            'SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1',
-          )
-        ).rows[0];
-        const index = last ? toCount(last.idx, 'the last entry index') + 1 : 0;
-        // Times never go backwards: a clock that stepped back (or a server whose clock is behind another's)
-        // is held at the previous entry's time.
-        const now = this.clock();
-        const time = formatLogTime(last ? Math.max(now, Date.parse(last.time)) : now);
-        const sealed = sealEntry(draft, { origin, index, time }, signer);
-        if (isPgObjectStore(objects)) await objects.putInTransaction(client, sealed.envelope);
-        else await objects.put(sealed.envelope);
-        await client.query(
-          'INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)',
-          [index, sealed.id, sealed.kind, time, Buffer.from(sealed.envelope), Buffer.from(sealed.leafHash)],
-        );
-        const plan = appendPlan(index, sealed.leafHash);
-        const nodes = plan.assemble(await fetchNodes(client, plan.nodes));
-        // Bottom-up in one statement: the node trigger checks each against its children, inserted just before.
-        await client.query(
-          `INSERT INTO ledger_nodes (level, idx, hash)
-             SELECT level, idx, hash
-               FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) WITH ORDINALITY AS n(level, idx, hash, i)
-              ORDER BY i`,
-          [
-            nodes.map((n) => n.node.level),
-            nodes.map((n) => n.node.index),
-            nodes.map((n) => Buffer.from(n.hash)),
-          ],
-        );
-        const size = index + 1;
-        const rootHash = await runPlan(client, rootPlan(size));
-        const note = signCheckpoint({ origin, size, rootHash }, origin, signer);
-        await client.query('INSERT INTO ledger_checkpoints (size, note) VALUES ($1, $2)', [
-          size,
-          Buffer.from(note),
-        ]);
-        return sealed;
-      });
+      return await inTransaction(
+        this.pool,
+        async (client) => {
+          const { last, frontier } = await readTail(client);
+          const batch = sealBatch(drafts, last, this.options.log, this.clock);
+          const { start, entries } = batch;
+          if (entries.length === 0) return batch.outcomes;
+          await storeEnvelopes(client, objects, entries);
+          // In index order in one statement: the entry trigger checks each against the row just before.
+          await client.query(
+            `INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash)
+               SELECT idx, id, kind, time, envelope, leaf_hash
+                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])
+                      WITH ORDINALITY AS e(idx, id, kind, time, envelope, leaf_hash, i)
+                ORDER BY i`,
+            [
+              entries.map((e) => e.index),
+              entries.map((e) => e.id),
+              entries.map((e) => e.kind),
+              entries.map((e) => e.time),
+              entries.map((e) => Buffer.from(e.envelope)),
+              entries.map((e) => Buffer.from(e.leafHash)),
+            ],
+          );
+          const plan = batchAppendPlan(
+            start,
+            entries.map((e) => e.leafHash),
+          );
+          const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
+          // Bottom-up in one statement: the node trigger checks each against its children, inserted before.
+          await client.query(
+            `INSERT INTO ledger_nodes (level, idx, hash)
+               SELECT level, idx, hash
+                 FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) WITH ORDINALITY AS n(level, idx, hash, i)
+                ORDER BY i`,
+            [
+              nodes.map((n) => n.node.level),
+              nodes.map((n) => n.node.index),
+              nodes.map((n) => Buffer.from(n.hash)),
+            ],
+          );
+          const size = start + entries.length;
+          const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+          await client.query('INSERT INTO ledger_checkpoints (size, note) VALUES ($1, $2)', [
+            size,
+            Buffer.from(note),
+          ]);
+          return batch.outcomes;
+        },
+        this.begin,
+      );
     } catch (error) {
       if (error instanceof InputError) throw error;
       throw pgStoreError('append failed', error);
@@ -197,8 +224,9 @@ class PgLedger implements Ledger {
         `SELECT ${ENTRY_COLUMNS} FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3`,
         [start, end, PAGE],
       );
-      if (rows.length === 0) return;
       for (const row of rows) yield toStoredEntry(row);
+      // A short page is the end of the range as of this query: no second round trip to find it empty.
+      if (rows.length < PAGE) return;
       start = toCount(rows[rows.length - 1]!.idx, 'an entry index') + 1;
     }
   }
@@ -245,7 +273,7 @@ class PgLedger implements Ledger {
 
   async close(): Promise<void> {
     // The pool belongs to the caller (openPostgresStores ends it): only let queued appends finish.
-    await this.tail;
+    await this.group.drained();
   }
 
   private async readPlan<T>(plan: Plan<T>): Promise<T> {
@@ -263,6 +291,80 @@ class PgLedger implements Ledger {
       throw pgStoreError('could not read the ledger', error);
     }
   }
+}
+
+/**
+ * The last entry and the frontier of the tree after it (the nodes a batch appends onto, batch-tree.ts),
+ * in one round trip, under the ledger lock. The frontier node at level l exists when bit l of the size is
+ * set, and is node (l, ⌊size / 2^l⌋ − 1).
+ */
+async function readTail(
+  client: PgQueryable,
+): Promise<{ last: LastEntry | undefined; frontier: Map<number, Buffer> }> {
+  const result = await client.query<{ idx: string; time: string; level: number | null; hash: Buffer | null }>(
+    `WITH last AS (SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1)
+     SELECT last.idx, last.time, n.level, n.hash
+       FROM last
+       LEFT JOIN LATERAL (
+         SELECT nd.level, nd.hash
+           FROM generate_series(0, 52) AS l(level)
+           JOIN ledger_nodes nd ON nd.level = l.level AND nd.idx = ((last.idx + 1) >> l.level) - 1
+          WHERE ((last.idx + 1) >> l.level) & 1 = 1
+       ) n ON true`,
+  );
+  const first = result.rows[0];
+  if (!first) return { last: undefined, frontier: new Map() };
+  const frontier = new Map<number, Buffer>();
+  for (const row of result.rows)
+    if (row.level !== null && row.hash !== null) frontier.set(row.level, row.hash);
+  return { last: { index: toCount(first.idx, 'the last entry index'), time: first.time }, frontier };
+}
+
+/** The frontier hashes a batch plan asks for, from what `readTail` read; a missing one is a broken tree. */
+function frontierHashes(ids: readonly NodeId[], frontier: ReadonlyMap<number, Buffer>): Uint8Array[] {
+  return ids.map(({ level, index }) => {
+    const hash = frontier.get(level);
+    if (!hash) {
+      throw new StoreError(
+        'STORE_FAILURE',
+        `tree node (level ${level}, index ${index}) is missing from the ledger`,
+      );
+    }
+    return toBytes(hash);
+  });
+}
+
+/**
+ * Stores the batch's envelopes as objects before their entries, in the append's transaction when the
+ * objects live in this database. There, all in one statement: the row a PgObjectStore put writes (its
+ * table's CHECKs refuse bytes that are not under their digest). A row already present (not expected: an
+ * envelope names its own index) goes through the store's put, which checks the stored bytes are intact;
+ * an envelope over the store's size limit goes through it too, to the large-object store.
+ */
+async function storeEnvelopes(
+  client: PgQueryable,
+  objects: ObjectStore,
+  entries: readonly SealedEntry[],
+): Promise<void> {
+  if (!isPgObjectStore(objects)) {
+    await Promise.all(entries.map((e) => objects.put(e.envelope)));
+    return;
+  }
+  if (entries.every((e) => e.envelope.length <= objects.maxObjectBytes)) {
+    const inserted = await client.query(
+      `INSERT INTO objects (digest, size, bytes)
+         SELECT digest, size, bytes FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS o(digest, size, bytes)
+       ON CONFLICT (digest) DO NOTHING`,
+      [
+        entries.map((e) => e.id),
+        entries.map((e) => e.envelope.length),
+        entries.map((e) => Buffer.from(e.envelope)),
+      ],
+    );
+    if (inserted.rowCount === entries.length) return;
+  }
+  // One query at a time: node-postgres runs one per connection.
+  for (const e of entries) await objects.putInTransaction(client, e.envelope);
 }
 
 async function runPlan<T>(client: PgQueryable, plan: Plan<T>): Promise<T> {

@@ -66,6 +66,8 @@ export function pgStoreError(message: string, error: unknown): SignetError {
 /**
  * Runs `work` in one transaction on one connection: COMMIT when it resolves (and only then does this
  * resolve), ROLLBACK when it throws. A connection whose ROLLBACK fails is destroyed, not reused.
+ * `begin` may be several statements without parameters (sent as one simple query, one round trip), such
+ * as BEGIN followed by `set_config(…, true)` and a transaction lock: its result is not returned.
  */
 export async function inTransaction<T>(
   pool: PgPool,

@@ -1,0 +1,90 @@
+// Group commit: a batch takes everything queued since the last one started, up to the cap; each item
+// settles with its own outcome; a failed commit rejects its whole batch and the queue goes on; nothing
+// waits for a timer when the queue is idle.
+import { describe, expect, it } from 'vitest';
+
+import { createGroupCommit, type Outcome } from './group-commit.js';
+
+/** A commit that records its batches and waits for `release` before settling each. */
+function recorder(settle: (items: readonly number[]) => readonly Outcome<string>[]) {
+  const batches: number[][] = [];
+  const releases: (() => void)[] = [];
+  const commit = async (items: readonly number[]) => {
+    batches.push([...items]);
+    await new Promise<void>((resolve) => releases.push(resolve));
+    return settle(items);
+  };
+  return { batches, releases, commit };
+}
+
+const ok = (items: readonly number[]) => items.map((n) => ({ ok: true as const, value: `#${n}` }));
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('group commit', () => {
+  it('starts at once when idle, and batches what arrives while a commit is in flight', async () => {
+    const { batches, releases, commit } = recorder(ok);
+    const group = createGroupCommit(commit);
+    const first = group.submit(1);
+    // One microtask hop, no timer: the commit has started before any macrotask runs.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(batches).toEqual([[1]]);
+    const rest = [2, 3, 4].map((n) => group.submit(n));
+    releases.shift()!();
+    expect(await first).toBe('#1');
+    await tick();
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    releases.shift()!();
+    expect(await Promise.all(rest)).toEqual(['#2', '#3', '#4']);
+    await group.drained();
+  });
+
+  it('submissions in one synchronous stretch share the first batch; the cap splits the rest', async () => {
+    const { batches, releases, commit } = recorder(ok);
+    const group = createGroupCommit(commit, 3);
+    const all = [1, 2, 3, 4, 5, 6, 7].map((n) => group.submit(n));
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      releases.shift()!();
+    }
+    expect(await Promise.all(all)).toEqual(['#1', '#2', '#3', '#4', '#5', '#6', '#7']);
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+  });
+
+  it('each item settles with its own outcome', async () => {
+    const group = createGroupCommit(async (items: readonly number[]) =>
+      items.map((n): Outcome<number> =>
+        n % 2 ? { ok: true, value: n * 10 } : { ok: false, error: new Error(`bad ${n}`) },
+      ),
+    );
+    const settled = await Promise.allSettled([1, 2, 3].map((n) => group.submit(n)));
+    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
+      10,
+      'bad 2',
+      30,
+    ]);
+  });
+
+  it('a failed commit rejects every item of its batch, and the next batch still runs', async () => {
+    let calls = 0;
+    const group = createGroupCommit(async (items: readonly number[]) => {
+      calls += 1;
+      if (calls === 1) throw new Error('transaction failed');
+      return ok(items);
+    });
+    const failed = await Promise.allSettled([1, 2].map((n) => group.submit(n)));
+    expect(failed.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    expect((failed[0] as PromiseRejectedResult).reason).toMatchObject({ message: 'transaction failed' });
+    expect(await group.submit(3)).toBe('#3');
+  });
+
+  it('an outcome missing from the commit rejects with STORE_FAILURE rather than hanging', async () => {
+    const group = createGroupCommit(async () => [] as Outcome<string>[]);
+    await expect(group.submit(1)).rejects.toMatchObject({ code: 'STORE_FAILURE' });
+  });
+
+  it('refuses a cap that is not a positive integer', () => {
+    expect(() => createGroupCommit(async () => [], 0)).toThrow(RangeError);
+    expect(() => createGroupCommit(async () => [], 1.5)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,91 @@
+// Group commit for the ledger adapters: appends that arrive while a commit is in flight wait in a queue,
+// and the next commit takes all of them (up to `maxBatch`) in one transaction — one durable flush and one
+// signed checkpoint for the batch instead of one each, as transparency logs do (Trillian's sequencer,
+// sigsum's batches). Nothing waits for a timer: when nothing is in flight the queue flushes at once, after
+// a single microtask hop so that appends made in the same synchronous stretch (a `Promise.all`) share it.
+//
+// Each submitted item settles on its own: `commit` returns one outcome per item, so one bad draft fails
+// alone; when `commit` throws (the transaction failed), every item of that batch rejects with that error.
+// A promise resolves only after `commit` has resolved, that is after the batch is durably committed.
+import { StoreError } from '../errors.js';
+
+/** At most this many appends share one transaction and one checkpoint, by default. */
+export const DEFAULT_MAX_BATCH = 256;
+
+/** One item's outcome inside a committed batch. */
+export type Outcome<R> =
+  { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+
+export interface GroupCommit<T, R> {
+  /** Queues `item` for the next batch; settles with its own outcome once that batch has committed. */
+  submit(item: T): Promise<R>;
+  /** Resolves once nothing is queued or in flight. */
+  drained(): Promise<void>;
+}
+
+interface Pending<T, R> {
+  readonly item: T;
+  resolve(value: R): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A queue that hands `commit` everything submitted since the last batch started, one batch at a time.
+ *
+ * @example
+ * ```ts
+ * const group = createGroupCommit((drafts) => appendAllInOneTransaction(drafts), 256);
+ * const [a, b] = await Promise.all([group.submit(d1), group.submit(d2)]); // one transaction
+ * ```
+ */
+export function createGroupCommit<T, R>(
+  commit: (items: readonly T[]) => Promise<readonly Outcome<R>[]>,
+  maxBatch = DEFAULT_MAX_BATCH,
+): GroupCommit<T, R> {
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+  }
+  const queue: Pending<T, R>[] = [];
+  let running: Promise<void> | undefined;
+
+  async function run(): Promise<void> {
+    try {
+      await Promise.resolve();
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        let outcomes: readonly Outcome<R>[];
+        try {
+          outcomes = await commit(batch.map((p) => p.item));
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        batch.forEach((p, i) => {
+          const outcome = outcomes[i];
+          if (outcome === undefined) {
+            p.reject(new StoreError('STORE_FAILURE', 'the batch commit gave no outcome for an append'));
+          } else if (outcome.ok) {
+            p.resolve(outcome.value);
+          } else {
+            p.reject(outcome.error);
+          }
+        });
+      }
+    } finally {
+      // Synchronously after the last `queue.length` check: a later submit starts a new run.
+      running = undefined;
+    }
+  }
+
+  return {
+    submit(item) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        running ??= run();
+      });
+    },
+    drained() {
+      return running ?? Promise.resolve();
+    },
+  };
+}
