@@ -95,6 +95,6 @@ export interface AuthStore {
   /** Uses a challenge once, atomically, for `purpose`: as consumeInvite. */
   consumeChallenge(id: string, purpose: string, at: string): Promise<ChallengeRow | undefined>;
 
-  /** Deletes sessions, invites and challenges that expired before `at`; returns how many. */
+  /** Deletes sessions, invites and challenges that expired at or before `at`; returns how many. */
   purgeExpired(at: string): Promise<number>;
 }

@@ -1,7 +1,9 @@
 // The PostgreSQL MonitorCounts adapter: the SQLite adapter's table, counts as a JSON array per
 // (model, context, reference, window, feature). One `add` is one transaction. Each window's row is
 // inserted if absent (`ON CONFLICT DO NOTHING`) or else locked (`SELECT … FOR UPDATE`) before it is added
-// to, so two servers ingesting at once add up instead of one overwriting the other.
+// to, so two servers ingesting at once add up instead of one overwriting the other. Rows are touched in
+// one order, (window, feature), whatever the order of the batch: two batches locking the same rows in
+// opposite orders would otherwise deadlock, and PostgreSQL would refuse one of them.
 import { InputError, isSignetError, StoreError } from '../../errors.js';
 import { assertCountsKey, assertWindowCounts, parseCounts, type MonitorCounts } from '../monitor-counts.js';
 import { inTransaction, pgStoreError, type PgPool } from './sql.js';
@@ -23,7 +25,18 @@ export function openPgMonitorCounts(pool: PgPool): MonitorCounts {
       const { model, context, reference } = key;
       try {
         await inTransaction(pool, async (client) => {
-          for (const item of counts) {
+          const ordered = [...counts].sort((a, b) =>
+            a.window !== b.window
+              ? a.window < b.window
+                ? -1
+                : 1
+              : a.feature < b.feature
+                ? -1
+                : a.feature > b.feature
+                  ? 1
+                  : 0,
+          );
+          for (const item of ordered) {
             const inserted = await client.query(
               'INSERT INTO monitor_window_counts (model, context, reference, "window", feature, counts) ' +
                 'VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
@@ -107,5 +120,3 @@ export function openPgMonitorCounts(pool: PgPool): MonitorCounts {
     },
   };
 }
-
-// The checks below are sqlite-monitor-counts.ts's, which does not export them.
