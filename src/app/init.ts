@@ -34,7 +34,9 @@ export async function initHome(dir: string, options: InitOptions = {}): Promise<
   await createHomeFiles(dir, keys, origin);
   let home: Home;
   try {
-    home = await openHome(dir, options);
+    // A database that already holds a log announces another key than this new one: open anyway, so
+    // that the size check below refuses it with the reason that matters.
+    home = await openHome(dir, { ...options, allowLogKeyMismatch: true });
     const size = await home.ledger.size();
     if (size > 0) {
       // A shared database (SIGNET_DATABASE_URL) that already holds a log: another home was initialised

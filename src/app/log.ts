@@ -5,6 +5,8 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { openEntry, type OpenedEntry } from '../ledger/entry.js';
 import { hashLeaf } from '../ledger/merkle.js';
+import type { LogKeys } from '../ledger/log-keys.js';
+import { publicKeyToPem } from '../signing/keys.js';
 import { verifierKey } from '../signing/note.js';
 import { parseDigest, type Digest } from '../signing/digest.js';
 import type { Ledger, StoredEntry } from '../store/ledger.js';
@@ -89,6 +91,48 @@ export const EXPORT_ENTRIES_DIR = 'entries';
 export const EXPORT_CHECKPOINT_FILE = 'checkpoint';
 export const EXPORT_VKEY_FILE = 'log-key.vkey';
 export const EXPORT_ORIGIN_FILE = 'origin';
+export const EXPORT_LOG_KEYS_FILE = 'log-keys.json';
+export const LOG_KEYS_FORMAT = 'signet-log-keys/v1';
+
+/** `log-keys.json` of an export: every key of the log, in order, with the entries each signs. */
+export interface ExportedLogKeys {
+  readonly format: typeof LOG_KEYS_FORMAT;
+  readonly origin: string;
+  readonly keys: readonly ExportedLogKey[];
+}
+
+export interface ExportedLogKey {
+  readonly keyId: string;
+  readonly algorithm: 'ed25519';
+  /** The raw 32-byte key, base64. */
+  readonly publicKey: string;
+  /** The C2SP verifier key of the checkpoints it signs: `<origin>+<key id hex>+<base64(0x01 ‖ key)>`. */
+  readonly vkey: string;
+  readonly firstIndex: number;
+  /** The rotation entry that retired it, its last entry; absent for the key in force at the checkpoint. */
+  readonly lastIndex?: number;
+  /** The rotation entry that announced it; absent for the genesis key. */
+  readonly announcedBy?: { readonly index: number; readonly id: string };
+}
+
+/** The keys of `keys` as an export of the first `size` entries sees them. */
+export function exportedLogKeys(origin: string, keys: LogKeys, size: number): ExportedLogKeys {
+  const known = keys.epochs.filter((epoch) => !epoch.announcedBy || epoch.announcedBy.index < size);
+  return {
+    format: LOG_KEYS_FORMAT,
+    origin,
+    keys: known.map((epoch) => ({
+      keyId: epoch.keyId,
+      algorithm: 'ed25519',
+      publicKey: Buffer.from(epoch.publicKey).toString('base64'),
+      vkey: verifierKey(origin, epoch.publicKey),
+      firstIndex: epoch.firstIndex,
+      // A rotation after the exported checkpoint is not part of this export.
+      ...(epoch.lastIndex !== undefined && epoch.lastIndex < size ? { lastIndex: epoch.lastIndex } : {}),
+      ...(epoch.announcedBy ? { announcedBy: { ...epoch.announcedBy } } : {}),
+    })),
+  };
+}
 
 export interface ExportResult {
   readonly dir: string;
@@ -97,8 +141,10 @@ export interface ExportResult {
 
 /**
  * Writes the log as plain files: `entries/<index>.dsse.json` (the exact envelope bytes), `checkpoint`
- * (the latest signed note), the log public key as PEM and as a C2SP verifier key, and `origin`.
- * The checkpoint is read first, so every entry it covers is exported even if appends run meanwhile.
+ * (the latest signed note), the key that signed that checkpoint as PEM and as a C2SP verifier key,
+ * `log-keys.json` (every key of the log and the entries it signs, for a log whose key was rotated), and
+ * `origin`. The checkpoint is read first, so every entry it covers is exported even if appends run
+ * meanwhile.
  */
 export async function exportLog(
   home: Home,
@@ -122,10 +168,14 @@ export async function exportLog(
     if (done % 1000 === 0) onProgress?.(done);
   }
   await writeFile(path.join(dir, EXPORT_CHECKPOINT_FILE), checkpoint.note);
-  await writeFile(path.join(dir, LOG_PUBLIC_KEY_FILE), home.logPublicKeyPem);
+  // The key of the exported checkpoint: the home's key, or the one before it when the checkpoint ends
+  // with the rotation entry.
+  const checkpointKey = home.logPublicKey.checkpointKey(checkpoint.size).publicKey;
+  await writeFile(path.join(dir, LOG_PUBLIC_KEY_FILE), publicKeyToPem(checkpointKey));
+  await writeFile(path.join(dir, EXPORT_VKEY_FILE), verifierKey(home.config.origin, checkpointKey) + '\n');
   await writeFile(
-    path.join(dir, EXPORT_VKEY_FILE),
-    verifierKey(home.config.origin, home.logPublicKey) + '\n',
+    path.join(dir, EXPORT_LOG_KEYS_FILE),
+    JSON.stringify(exportedLogKeys(home.config.origin, home.logPublicKey, checkpoint.size), null, 2) + '\n',
   );
   await writeFile(path.join(dir, EXPORT_ORIGIN_FILE), home.config.origin + '\n');
   return { dir, size: checkpoint.size };

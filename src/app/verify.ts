@@ -1,5 +1,6 @@
 // `signet verify`: the whole home checked as an auditor would — every entry, the tree, the latest
-// checkpoint, an earlier checkpoint if given, and every referenced object.
+// checkpoint, an earlier checkpoint if given, and every referenced object. Log key rotations are
+// followed from the genesis key (log-verifier.ts); the chain must end at this home's key.
 import { InputError, SignetError, VerificationError } from '../errors.js';
 import { AUTHORITY_KINDS, AuthorityState, POLICY_KIND } from '../authority/state.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
@@ -9,6 +10,7 @@ import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
 import { PIPELINE_PROMOTION_KIND, readPipelinePromotion } from '../promotion/pipeline.js';
 import { referencedObjects } from '../ledger/references.js';
 import type { Checkpoint } from '../ledger/checkpoint.js';
+import type { LogKeyEpoch } from '../ledger/log-keys.js';
 import type { Policy } from '../policy/index.js';
 import { isDigest, type Digest } from '../signing/digest.js';
 import type { Home } from './home.js';
@@ -32,10 +34,33 @@ export interface VerifyReport {
   readonly objectsChecked: number;
   readonly checkpoint: { readonly size: number };
   readonly earlierCheckpoint?: { readonly size: number };
+  /** The log's keys in order, each with the entries it signs (`lastIndex` absent: in force now). */
+  readonly logKeys: readonly LogKeySummary[];
+}
+
+export interface LogKeySummary {
+  readonly keyId: string;
+  readonly firstIndex: number;
+  readonly lastIndex?: number;
+  /** The id of the rotation entry that announced the key (absent for the genesis key). */
+  readonly announcedBy?: string;
+}
+
+export function summariseLogKeys(epochs: readonly LogKeyEpoch[]): LogKeySummary[] {
+  return epochs.map((epoch) => ({
+    keyId: epoch.keyId,
+    firstIndex: epoch.firstIndex,
+    ...(epoch.lastIndex !== undefined ? { lastIndex: epoch.lastIndex } : {}),
+    ...(epoch.announcedBy ? { announcedBy: epoch.announcedBy.id } : {}),
+  }));
 }
 
 export async function verifyHome(home: Home, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const verifier = new LogVerifier({ origin: home.config.origin, logPublicKey: home.logPublicKey });
+  // The chain of keys is followed from the genesis key; the genesis entry must name it.
+  const verifier = new LogVerifier({
+    origin: home.config.origin,
+    logPublicKey: home.logPublicKey.genesis.publicKey,
+  });
   const total = await home.ledger.size();
   const checked = new Set<Digest>();
   // Authority entries are checked as they are folded: each signed by a bound admin key, in force.
@@ -108,6 +133,12 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
   if (verifier.size === 0)
     throw new VerificationError('INCONSISTENT_LOG', 'the ledger has no entries, not even genesis');
 
+  if (verifier.keys.current.keyId !== home.config.logKeyId) {
+    throw new VerificationError(
+      'INCONSISTENT_LOG',
+      `the log's key in force is ${verifier.keys.current.keyId}, not this home's ${home.config.logKeyId}`,
+    );
+  }
   const latest = await home.ledger.checkpoint();
   const checkpoint = verifier.checkCheckpoint(latest.note, 'latest checkpoint');
   if (checkpoint.size !== verifier.size) {
@@ -131,6 +162,7 @@ export async function verifyHome(home: Home, options: VerifyOptions = {}): Promi
     kinds: summary.kinds,
     objectsChecked: checked.size,
     checkpoint: { size: checkpoint.size },
+    logKeys: summariseLogKeys(summary.logKeys),
     ...(earlier ? { earlierCheckpoint: { size: earlier.size } } : {}),
   };
 }

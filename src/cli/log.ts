@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 
+import { resolveHomeDir } from '../app/home.js';
 import { exportLog, parseEntryRef, proveConsistency, proveInclusion, readEntry } from '../app/log.js';
+import { rotateLogKey } from '../app/rotate-key.js';
 import { withHome } from './home-context.js';
 import { printJson, type Output } from './output.js';
 import { parseCount } from './parse.js';
@@ -8,7 +10,7 @@ import { parseCount } from './parse.js';
 export function registerLogCommands(program: Command, out: Output): void {
   const log = program
     .command('log')
-    .description('The append-only ledger: checkpoints, entries, proofs, export');
+    .description('The append-only ledger: checkpoints, entries, proofs, export, log key rotation');
 
   log
     .command('checkpoint')
@@ -88,7 +90,8 @@ export function registerLogCommands(program: Command, out: Output): void {
     .command('export')
     .description(
       'Write the log as plain files: entries/<index>.dsse.json (exact envelope bytes), checkpoint,\n' +
-        'log-key.pub.pem, log-key.vkey and origin; check it with `signet verify --export DIR`.',
+        'log-key.pub.pem and log-key.vkey (the key of that checkpoint), log-keys.json (every key of the\n' +
+        'log, for a log whose key was rotated) and origin; check it with `signet verify --export DIR`.',
     )
     .argument('<dir>', 'an empty or new folder')
     .option('--json', 'print the result as JSON')
@@ -97,6 +100,32 @@ export function registerLogCommands(program: Command, out: Output): void {
       const result = await withHome((home) => exportLog(home, dir));
       if (opts.json) return printJson(out, result);
       out.stdout(`exported ${result.size} entries and the checkpoint to ${result.dir}\n`);
+    });
+
+  log
+    .command('rotate-key')
+    .description(
+      'Replace the log key. A new Ed25519 key is generated; a log-key entry signed by the current key\n' +
+        "announces it, with the new key's proof of possession; then the new key becomes this home's key\n" +
+        'and signs every later entry and checkpoint. The previous private key is deleted (its public key\n' +
+        'stays in the log, for verifiers). Verifiers follow the rotation from the genesis key.\n' +
+        'On PostgreSQL, stop every other instance first, then copy config.json, log-key.pem and\n' +
+        'log-key.pub.pem from this home to each before starting them: an instance with the old key\n' +
+        'refuses to start. Run it again after an interruption: it finishes or restarts the rotation.\n' +
+        'See docs/operations.md, "Rotating the log key".',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      out.json = Boolean(opts.json);
+      const result = await rotateLogKey(resolveHomeDir());
+      if (opts.json) return printJson(out, result);
+      out.stdout(
+        `${result.resumed ? 'finished the interrupted rotation' : 'rotated the log key'} of ${result.origin}\n` +
+          `  previous key  ${result.previousKeyId} (signed the announcement; private key deleted)\n` +
+          `  new key       ${result.keyId} (signs every entry and checkpoint after entry ${result.entry.index})\n` +
+          `  announced by  entry ${result.entry.index} ${result.entry.id}\n` +
+          '  other instances of this log: copy config.json, log-key.pem and log-key.pub.pem from this home\n',
+      );
     });
 }
 

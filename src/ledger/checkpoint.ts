@@ -5,10 +5,11 @@
 //   <origin>\n<tree size, decimal>\n<root hash, base64>\n[<extension line>\n]...
 //
 // A checkpoint read back from disk or received from a log is attacker-controlled: parse strictly.
-import { InputError } from '../errors.js';
+import { InputError, VerificationError } from '../errors.js';
 import { decodeBase64Strict, encodeBase64 } from '../signing/base64.js';
 import type { Signer } from '../signing/keys.js';
 import { signNote, verifyNote } from '../signing/note.js';
+import type { LogKeys } from './log-keys.js';
 
 /** RFC 6962 / RFC 9162 root hashes are SHA-256. */
 export const ROOT_HASH_BYTES = 32;
@@ -88,14 +89,45 @@ export function signCheckpoint(checkpoint: Checkpoint, name: string, signer: Sig
 }
 
 /**
- * Verifies a signed checkpoint (attacker-controlled bytes) against the log's key name and raw Ed25519
+ * Verifies a signed checkpoint (attacker-controlled bytes) against the log's key name and its Ed25519
  * public key, then parses its body. Throws VerificationError BAD_SIGNATURE when no signature by that
  * key verifies (or one fails), InputError INVALID_CHECKPOINT / INVALID_UTF8 when the note or body is
  * malformed. The caller checks that the origin is the log it expects.
+ *
+ * With the log's keys by position (`LogKeys`, after a rotation), the checkpoint must be signed by the key
+ * in force at the last entry it covers (`checkpointKey(size)`): one signed by a retired key, or by a key
+ * announced only later, is BAD_SIGNATURE.
  */
-export function openCheckpoint(bytes: Uint8Array, name: string, publicKeyRaw: Uint8Array): Checkpoint {
+export function openCheckpoint(bytes: Uint8Array, name: string, logKeys: Uint8Array | LogKeys): Checkpoint {
   // The note text is not looked at until its signature has verified (c2sp.org/signed-note).
-  return parseCheckpointBody(verifyNote(bytes, name, publicKeyRaw));
+  if (logKeys instanceof Uint8Array) return parseCheckpointBody(verifyNote(bytes, name, logKeys));
+  // Newest key first; the size that picks the key in force is read from text a log key signed.
+  for (const epoch of [...logKeys.epochs].reverse()) {
+    let text: string;
+    try {
+      text = verifyNote(bytes, name, epoch.publicKey);
+    } catch (error) {
+      if (error instanceof VerificationError && error.code === 'BAD_SIGNATURE') continue;
+      throw error;
+    }
+    const checkpoint = parseCheckpointBody(text);
+    const inForce = logKeys.checkpointKey(checkpoint.size);
+    if (inForce.keyId !== epoch.keyId) {
+      try {
+        verifyNote(bytes, name, inForce.publicKey);
+      } catch (error) {
+        if (!(error instanceof VerificationError)) throw error;
+        throw new VerificationError(
+          'BAD_SIGNATURE',
+          `the checkpoint of size ${checkpoint.size} is signed by log key ${epoch.keyId}, but ` +
+            `${inForce.keyId} is the key in force at its last entry`,
+          { details: { size: checkpoint.size, signedBy: epoch.keyId, inForce: inForce.keyId } },
+        );
+      }
+    }
+    return checkpoint;
+  }
+  throw new VerificationError('BAD_SIGNATURE', `the checkpoint has no signature by a key of log ${name}`);
 }
 
 function isLine(value: unknown): value is string {

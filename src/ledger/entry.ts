@@ -4,7 +4,7 @@
 // The log stamps every statement with its origin, the entry's index and the time the log assigned when it
 // appended (`predicate.log`), so that the signed bytes themselves say where and when they were recorded.
 // A client's time is never used (DESIGN invariant 7).
-import { InputError } from '../errors.js';
+import { InputError, VerificationError } from '../errors.js';
 import { canonicalize, parseJson } from '../signing/canonical-json.js';
 import { digestOfBytes, isDigest, type Digest } from '../signing/digest.js';
 import {
@@ -16,6 +16,7 @@ import {
   type Envelope,
 } from '../signing/dsse.js';
 import type { Signer } from '../signing/keys.js';
+import type { LogKeys } from './log-keys.js';
 import { hashLeaf } from './merkle.js';
 
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -113,8 +114,13 @@ export function sealEntry(draft: EntryDraft, stamp: LogStamp, logSigner: Signer)
 /**
  * Parses stored envelope bytes (attacker-controlled: they may have been edited on disk), checks the log's
  * signature and the statement's shape, and returns the entry. Throws coded errors.
+ *
+ * `logKeys` is one key, or the log's keys by position (`LogKeys`, after a rotation): then the entry must
+ * be signed by the key in force at the index its statement names — an entry signed by a retired key, or
+ * by a key announced only after it, is BAD_SIGNATURE. (The caller that reads entry i checks that the
+ * stamp says i; the log verifier does.)
  */
-export function openEntry(envelopeBytes: Uint8Array, logPublicKey: Uint8Array): OpenedEntry {
+export function openEntry(envelopeBytes: Uint8Array, logKeys: Uint8Array | LogKeys): OpenedEntry {
   const envelope: Envelope = parseEnvelope(envelopeBytes, { maxBytes: MAX_ENTRY_BYTES });
   if (envelope.payloadType !== PAYLOAD_TYPE_IN_TOTO) {
     throw new InputError(
@@ -122,8 +128,10 @@ export function openEntry(envelopeBytes: Uint8Array, logPublicKey: Uint8Array): 
       `payload type ${JSON.stringify(envelope.payloadType)} is not in-toto`,
     );
   }
-  const payload = verifyEnvelope(envelope, [logPublicKey]);
-  const statement = parseStatement(payload);
+  const statement =
+    logKeys instanceof Uint8Array
+      ? parseStatement(verifyEnvelope(envelope, [logKeys]))
+      : openWithKeyInForce(envelope, logKeys);
   return {
     id: digestOfBytes(envelopeBytes),
     index: statement.predicate.log.index,
@@ -133,6 +141,37 @@ export function openEntry(envelopeBytes: Uint8Array, logPublicKey: Uint8Array): 
     leafHash: hashLeaf(envelopeBytes),
     statement,
   };
+}
+
+// The statement is read only after a log key has verified it, so the index it names — which picks the
+// key that must have signed — is itself signed. Newest key first: most entries of a log that rotated
+// were signed by a later key.
+function openWithKeyInForce(envelope: Envelope, logKeys: LogKeys): Statement {
+  for (const epoch of [...logKeys.epochs].reverse()) {
+    let payload: Uint8Array;
+    try {
+      payload = verifyEnvelope(envelope, [epoch.publicKey]);
+    } catch (error) {
+      if (error instanceof VerificationError && error.code === 'BAD_SIGNATURE') continue;
+      throw error;
+    }
+    const statement = parseStatement(payload);
+    const index = statement.predicate.log.index;
+    const inForce = logKeys.keyAt(index);
+    if (inForce.keyId === epoch.keyId) return statement;
+    try {
+      verifyEnvelope(envelope, [inForce.publicKey]);
+      return statement;
+    } catch (error) {
+      if (!(error instanceof VerificationError)) throw error;
+      throw new VerificationError(
+        'BAD_SIGNATURE',
+        `entry ${index} is signed by log key ${epoch.keyId}, but ${inForce.keyId} is the key in force at ${index}`,
+        { details: { index, signedBy: epoch.keyId, inForce: inForce.keyId } },
+      );
+    }
+  }
+  throw new VerificationError('BAD_SIGNATURE', 'no signature on the entry verifies with a log key');
 }
 
 const TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -1,16 +1,28 @@
-// Verifies a log from its raw parts, trusting nothing but the log's public key: every entry's signature,
+// Verifies a log from its raw parts, trusting nothing but the log's genesis key: every entry's signature,
 // stamp (origin, index, time order) and shape; the root recomputed from the leaves; the checkpoint's
-// signature and root; and, given an earlier checkpoint, that the log is consistent with it.
+// signature and root; and, given an earlier checkpoint, that the log is consistent with it. Key rotations
+// (`log-key` entries, log-keys.ts) are followed as they come: each entry and checkpoint must be signed by
+// the key in force at its position, and an announcement must be signed by the key in force and carry the
+// new key's proof of possession over a tree head of this log.
 // Pure: it takes bytes and returns facts. The app layer and the standalone verifier feed it.
 import { VerificationError, SignetError } from '../errors.js';
 import { equalBytes, type Digest } from '../signing/digest.js';
 import { openCheckpoint, type Checkpoint } from './checkpoint.js';
 import { isRecord, openEntry, type OpenedEntry } from './entry.js';
 import { GENESIS_KIND } from './genesis.js';
+import {
+  applyLogKeyRotation,
+  LOG_KEY_KIND,
+  LogKeys,
+  readLogKeyRotation,
+  type LogKeyEpoch,
+} from './log-keys.js';
+import { verifyEnvelope, parseEnvelope } from '../signing/dsse.js';
 import { MemoryTree, verifyConsistency } from './merkle.js';
 
 export interface LogVerifierOptions {
   readonly origin: string;
+  /** The genesis key: the key the genesis entry must name, and the start of the chain of rotations. */
   readonly logPublicKey: Uint8Array;
 }
 
@@ -21,6 +33,8 @@ export interface LogSummary {
   readonly kinds: Readonly<Record<string, number>>;
   readonly firstTime: string | undefined;
   readonly lastTime: string | undefined;
+  /** The log's keys, the genesis key first, with the entries each signs (one until a rotation). */
+  readonly logKeys: readonly LogKeyEpoch[];
 }
 
 export class LogVerifier {
@@ -28,11 +42,19 @@ export class LogVerifier {
   private readonly kinds: Record<string, number> = {};
   private lastTime: string | undefined;
   private firstTime: string | undefined;
+  private logKeys: LogKeys;
 
-  constructor(private readonly options: LogVerifierOptions) {}
+  constructor(private readonly options: LogVerifierOptions) {
+    this.logKeys = LogKeys.fromGenesisKey(options.logPublicKey);
+  }
 
   get size(): number {
     return this.tree.size;
+  }
+
+  /** The keys learned so far; `current` signs the next entry. */
+  get keys(): LogKeys {
+    return this.logKeys;
   }
 
   /**
@@ -42,10 +64,11 @@ export class LogVerifier {
   add(envelope: Uint8Array, storedId?: Digest): OpenedEntry {
     const index = this.tree.size;
     let entry: OpenedEntry;
+    const inForce = this.logKeys.current;
     try {
-      entry = openEntry(envelope, this.options.logPublicKey);
+      entry = openEntry(envelope, inForce.publicKey);
     } catch (error) {
-      throw entryError(index, error);
+      throw entryError(index, error, this.otherSigner(envelope, inForce));
     }
     const fail = (message: string): never => {
       throw new VerificationError('INCONSISTENT_LOG', `entry ${index} (${entry.id}): ${message}`, {
@@ -73,6 +96,16 @@ export class LogVerifier {
       const problem = genesisMismatch(entry.statement.predicate, this.options);
       if (problem) fail(problem);
     }
+    if (entry.kind === LOG_KEY_KIND) {
+      // Announced by the key in force (just checked); the tree head it extends is recomputed here.
+      const rotation = readLogKeyRotation(entry);
+      this.logKeys = applyLogKeyRotation(
+        this.logKeys,
+        entry,
+        rotation,
+        this.tree.root(rotation.extends.size),
+      );
+    }
     this.tree.append(entry.leafHash);
     this.kinds[entry.kind] = (this.kinds[entry.kind] ?? 0) + 1;
     this.firstTime ??= stamp.time;
@@ -84,7 +117,7 @@ export class LogVerifier {
   checkCheckpoint(note: Uint8Array, what = 'checkpoint'): Checkpoint {
     let checkpoint: Checkpoint;
     try {
-      checkpoint = openCheckpoint(note, this.options.origin, this.options.logPublicKey);
+      checkpoint = openCheckpoint(note, this.options.origin, this.logKeys);
     } catch (error) {
       if (error instanceof SignetError) {
         throw new VerificationError(
@@ -132,7 +165,28 @@ export class LogVerifier {
       kinds: { ...this.kinds },
       firstTime: this.firstTime,
       lastTime: this.lastTime,
+      logKeys: this.logKeys.epochs,
     };
+  }
+
+  // For the message only: which other known key signed an entry that the key in force did not (the
+  // stale instance that kept signing with a retired key is the case worth naming).
+  private otherSigner(envelope: Uint8Array, inForce: LogKeyEpoch): string | undefined {
+    try {
+      const parsed = parseEnvelope(envelope);
+      for (const epoch of this.logKeys.epochs) {
+        if (epoch === inForce) continue;
+        try {
+          verifyEnvelope(parsed, [epoch.publicKey]);
+          return `it is signed by the retired log key ${epoch.keyId}, not by ${inForce.keyId}, the key in force`;
+        } catch {
+          // not this key
+        }
+      }
+    } catch {
+      // unparsable: the error itself says so
+    }
+    return undefined;
   }
 }
 
@@ -150,10 +204,11 @@ function genesisMismatch(
   return undefined;
 }
 
-function entryError(index: number, error: unknown): VerificationError {
+function entryError(index: number, error: unknown, signer?: string): VerificationError {
   if (error instanceof SignetError) {
     const code = error.code === 'BAD_SIGNATURE' ? 'BAD_SIGNATURE' : 'INCONSISTENT_LOG';
-    return new VerificationError(code, `entry ${index}: ${error.message}`, {
+    const message = code === 'BAD_SIGNATURE' && signer !== undefined ? signer : error.message;
+    return new VerificationError(code, `entry ${index}: ${message}`, {
       cause: error,
       details: { index },
     });
