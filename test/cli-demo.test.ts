@@ -1,37 +1,46 @@
-// The README's first command: `npm start` runs `signet demo`, the whole story in a fresh folder.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// The README's first command: `npm start` runs `signet demo`, the whole story in a fresh folder. The
+// demo makes its own home in that folder; like every command it keeps the log in the database named by
+// SIGNET_DATABASE_URL when one is set, so it runs on each backend of the test project (helpers/cli.ts).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 
-import { SIGNET_BIN } from './helpers/cli.js';
-import { runNode } from './helpers/dist.js';
+import { createTempHome, SIGNET_BIN, type TempHome } from './helpers/cli.js';
+
+let home: TempHome;
+let dir: string;
+
+beforeEach(async () => {
+  home = await createTempHome('signet-demo-test-');
+  dir = path.join(home.root, 'demo');
+});
+afterEach(async () => {
+  await home.cleanup();
+});
 
 it('the demo seals, gates, refuses a changed byte, replays identically and verifies', async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'signet-demo-test-'));
-  try {
-    const result = await runNode([SIGNET_BIN, 'demo', '--dir', dir]);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/sealed as entry \d+ sha256:[0-9a-f]{64}/);
-    expect(result.stdout).toMatch(/allow: candidate in retail-credit\/uk/);
-    expect(result.stdout).toMatch(/deny: the same model with one changed byte/);
-    expect(result.stdout).toMatch(/replay: identical/);
-    expect(result.stdout).toMatch(/verify: ok/);
-    const view = /review document \(the approver's screen\) (sha256:[0-9a-f]{64})/.exec(result.stdout)?.[1];
-    const replayed = await readFile(path.join(dir, 'replay', 'review.html'));
-    expect('sha256:' + createHash('sha256').update(replayed).digest('hex')).toBe(view);
-    // The demo's people keep their keys in the demo folder, never in the user's config folder.
-    await readFile(path.join(dir, 'keys', 'morgan.risk@bank.example.key.pem'));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const result = await home.run(['demo', '--dir', dir]);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/sealed as entry \d+ sha256:[0-9a-f]{64}/);
+  expect(result.stdout).toMatch(/allow: candidate in retail-credit\/uk/);
+  expect(result.stdout).toMatch(/deny: the same model with one changed byte/);
+  expect(result.stdout).toMatch(/replay: identical/);
+  expect(result.stdout).toMatch(/verify: ok/);
+  const view = /review document \(the approver's screen\) (sha256:[0-9a-f]{64})/.exec(result.stdout)?.[1];
+  const replayed = await readFile(path.join(dir, 'replay', 'review.html'));
+  expect('sha256:' + createHash('sha256').update(replayed).digest('hex')).toBe(view);
+  // The demo's people keep their keys in the demo folder, never in the user's config folder.
+  await readFile(path.join(dir, 'keys', 'morgan.risk@bank.example.key.pem'));
+  // The log is in the demo folder on the embedded default, in the database otherwise.
+  expect(existsSync(path.join(dir, 'home', 'ledger.sqlite'))).toBe(home.backend === 'embedded');
 });
 
 it('demo --serve leaves a second draft waiting, prints the UI and an invite link, and stops on SIGINT', async () => {
   const { spawn } = await import('node:child_process');
-  const dir = await mkdtemp(path.join(tmpdir(), 'signet-demo-serve-'));
   const child = spawn(process.execPath, [SIGNET_BIN, 'demo', '--dir', dir, '--serve', '--port', '0'], {
+    env: home.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -53,6 +62,6 @@ it('demo --serve leaves a second draft waiting, prints the UI and an invite link
     expect(await exited).toBe(0);
   } finally {
     child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    await exited;
   }
 }, 90_000);

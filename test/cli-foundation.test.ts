@@ -1,11 +1,18 @@
 // End to end through the built `signet` executable, in temporary homes: init, objects, log, proofs,
-// export, verify — and the attacks of the foundation issue (tamper, forgery, deletion, bad input).
+// export, verify — and the attacks of the foundation issue (tamper, forgery, deletion, bad input). The
+// tampering happens where the backend keeps the log: the SQLite file and object files of the embedded
+// default, or the rows of the PostgreSQL database (helpers/at-rest.ts).
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import {
+  deleteLedgerRows,
+  flipPayloadByte,
+  overwriteObject,
+  tryRewritingHistory,
+} from './helpers/at-rest.js';
 import { createTempHome, expectNoStackTrace, type TempHome } from './helpers/cli.js';
 import { distModule, runNodeScript } from './helpers/dist.js';
 
@@ -37,13 +44,8 @@ async function appendNotes(count: number): Promise<void> {
     }
     await home.close();
   `;
-  const result = await runNodeScript(script);
+  const result = await runNodeScript(script, home.env);
   expect(result.code, result.stderr).toBe(0);
-}
-
-function objectFile(digest: string): string {
-  const hex = digest.slice('sha256:'.length);
-  return path.join(home.dir, 'objects', 'sha256', hex.slice(0, 2), hex.slice(2));
 }
 
 describe('signet init', () => {
@@ -142,17 +144,17 @@ describe('signet object', () => {
     expect((JSON.parse(verified.stdout) as { checked: number }).checked).toBeGreaterThanOrEqual(3);
   });
 
-  it('tamper: a byte flipped in an object file is named by object verify and by get', async () => {
+  it('tamper: a byte flipped in a stored object is named by object verify and by get', async () => {
     const file = path.join(home.root, 'plot.svg');
     await writeFile(file, '<svg>shap</svg>');
     const { digest } = JSON.parse((await home.run(['object', 'put', file, '--json'])).stdout) as {
       digest: string;
     };
-    const stored = objectFile(digest);
-    await chmod(stored, 0o644);
-    const bytes = await readFile(stored);
-    bytes[3] = bytes[3]! ^ 0x01;
-    await writeFile(stored, bytes);
+    await overwriteObject(home, digest, (stored) => {
+      const bytes = Buffer.from(stored);
+      bytes[3] = bytes[3]! ^ 0x01;
+      return bytes;
+    });
 
     const verified = await home.run(['object', 'verify']);
     expect(verified.code).toBe(1);
@@ -252,40 +254,23 @@ describe('signet log and verify', () => {
     }
   });
 
-  it('append-only: the triggers refuse UPDATE and DELETE of entries', () => {
-    const db = new Database(path.join(home.dir, 'ledger.sqlite'));
-    try {
-      expect(() => db.prepare('UPDATE entries SET kind = ? WHERE idx = 3').run('x')).toThrow(/append-only/);
-      expect(() => db.prepare('DELETE FROM entries WHERE idx = 3').run()).toThrow(/append-only/);
-      expect(() => db.prepare('DELETE FROM checkpoints').run()).toThrow(/append-only/);
-    } finally {
-      db.close();
-    }
+  it('append-only: the triggers refuse UPDATE and DELETE of entries, even to the superuser', async () => {
+    const refusals = await tryRewritingHistory(home, 3);
+    expect(refusals).toHaveLength(3);
+    for (const refusal of refusals) expect(refusal).toMatch(/append-only/);
   });
 
-  it('tamper: a byte flipped in an entry inside the SQLite file fails verify, naming the entry', async () => {
-    const db = new Database(path.join(home.dir, 'ledger.sqlite'));
-    const row = db.prepare('SELECT envelope FROM entries WHERE idx = 7').get() as { envelope: Buffer };
-    db.close();
-    const file = path.join(home.dir, 'ledger.sqlite');
-    const bytes = await readFile(file);
-    const at = bytes.indexOf(row.envelope);
-    expect(at).toBeGreaterThan(0);
-    // Flip one bit inside the base64 payload of entry 7, in the database file itself.
-    const target = at + row.envelope.indexOf(Buffer.from('"payload":"')) + 40;
-    bytes[target] = bytes[target]! === 0x41 ? 0x42 : 0x41;
-    await writeFile(file, bytes);
+  it('tamper: a byte flipped in an entry at rest (the SQLite file, the row) fails verify, naming the entry', async () => {
+    // One bit inside the base64 payload of entry 7: in the SQLite file itself, or in its row.
+    await flipPayloadByte(home, 7);
     const result = await home.run(['verify']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/entry 7/);
     expectNoStackTrace(result);
   });
 
-  it('tamper: a row deleted with the triggers dropped fails verify', async () => {
-    const db = new Database(path.join(home.dir, 'ledger.sqlite'));
-    db.exec('DROP TRIGGER entries_no_delete');
-    db.prepare('DELETE FROM entries WHERE idx = 4').run();
-    db.close();
+  it('tamper: a row deleted with the triggers out of the way fails verify', async () => {
+    await deleteLedgerRows(home, { entries: [4] });
     const result = await home.run(['verify']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/entry 4/);
@@ -294,21 +279,15 @@ describe('signet log and verify', () => {
   it('tamper: the last row and its checkpoint deleted are caught by a checkpoint kept outside', async () => {
     const kept = path.join(home.root, 'kept-checkpoint');
     await writeFile(kept, (await home.run(['log', 'checkpoint'])).stdout);
-    const db = new Database(path.join(home.dir, 'ledger.sqlite'));
-    db.exec('DROP TRIGGER entries_no_delete; DROP TRIGGER checkpoints_no_delete');
-    db.prepare('DELETE FROM entries WHERE idx = 12').run();
-    db.prepare('DELETE FROM checkpoints WHERE size = 13').run();
-    db.close();
+    await deleteLedgerRows(home, { entries: [12], checkpoints: [13] });
     const result = await home.run(['verify', '--checkpoint', kept]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('INCONSISTENT_LOG');
   });
 
-  it('tamper: an entry envelope object changed on disk fails verify, naming the object', async () => {
+  it('tamper: an entry envelope object changed in the object store fails verify, naming the object', async () => {
     const entry = JSON.parse((await home.run(['log', 'entry', '9', '--json'])).stdout) as { id: string };
-    const stored = objectFile(entry.id);
-    await chmod(stored, 0o644);
-    await writeFile(stored, 'not the envelope');
+    await overwriteObject(home, entry.id, () => Buffer.from('not the envelope'));
     const result = await home.run(['verify']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(entry.id);

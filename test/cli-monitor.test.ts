@@ -4,7 +4,7 @@
 // the low path, a shifted one is flagged once per day and feature and sends the same retrain to the
 // committee with the flag quoted; malformed and untimed rows counted and reported; a small day judged
 // "insufficient"; `monitor status`; and the errors a user meets.
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -194,8 +194,7 @@ class Fixture {
   }
 
   async clone(): Promise<Fixture> {
-    const home = await createTempHome('signet-monitor-');
-    await cp(this.home.root, home.root, { recursive: true, preserveTimestamps: true });
+    const home = await this.home.clone();
     const copy = new Fixture(home);
     fixtures.push(copy);
     return copy;

@@ -2,16 +2,16 @@
 // propose, review, approve (sealed), gate, show, replay, verify; one error listing every problem of a bad
 // proposal; rejection; the review document byte-identical across time zones and locales; and the attacks
 // (unbound and stolen keys, self-approval, a revoked role, a replayed approval, a forged log signature,
-// an object changed on disk, no promotion, another context, a revoked promotion, a changed artefact).
-import { chmod, copyFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// an object changed in the store, no promotion, another context, a revoked promotion, a changed artefact).
+import { chmod, copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { approvalStatementDigest } from '../src/promotion/draft.js';
 import type { Approval, ApprovalStatement } from '../src/promotion/types.js';
 import type { Digest } from '../src/signing/digest.js';
+import { ledgerSize, objectCount, overwriteObject, rewriteEntry } from './helpers/at-rest.js';
 import { expectNoStackTrace } from './helpers/cli.js';
 import type { RunResult } from './helpers/dist.js';
 import {
@@ -22,7 +22,7 @@ import {
   REQUEST_MARKDOWN,
   createPromotionFixture,
   sha256Digest,
-  type PromotionFixture,
+  PromotionFixture,
 } from './helpers/promotion-fixture.js';
 
 /** Proposed by alice, not yet approved. */
@@ -35,7 +35,7 @@ const clones: PromotionFixture[] = [];
 
 beforeAll(async () => {
   proposed = await createPromotionFixture();
-  sealed = await proposed.clone();
+  sealed = await cloneFixture(proposed);
   const approved = await sealed.json<{ sealed: { entry: string; index: number } }>([
     'approve',
     sealed.proposal.draft,
@@ -50,9 +50,14 @@ afterAll(async () => {
   await Promise.all([...clones, proposed, sealed].filter(Boolean).map((fx) => fx.cleanup()));
 });
 
+/** A copy of the fixture's home (its database too, on PostgreSQL). */
+async function cloneFixture(fixture: PromotionFixture): Promise<PromotionFixture> {
+  return new PromotionFixture(await fixture.home.clone(), fixture.registered, fixture.proposal);
+}
+
 /** An independent home to mutate. */
 async function copyOf(fixture: PromotionFixture): Promise<PromotionFixture> {
-  const copy = await fixture.clone();
+  const copy = await cloneFixture(fixture);
   clones.push(copy);
   return copy;
 }
@@ -180,8 +185,7 @@ describe('a promotion, step by step', () => {
         explanations: [fx.files.svg, notes],
       });
 
-      const objects = path.join(fx.home.dir, 'objects', 'sha256');
-      const before = (await readdir(objects, { recursive: true })).length;
+      const before = await objectCount(fx.home);
       const result = await fx.run([...args, '--json']);
       expectRefused(result, 2, 'INVALID_ARGUMENT');
       const error = (
@@ -203,7 +207,7 @@ describe('a promotion, step by step', () => {
       expect(result.stderr).toContain(`the proposal has ${problems.length} problems`);
       expect(result.stderr).toContain('section "Scope"');
       // Every input is checked before anything is stored.
-      expect((await readdir(objects, { recursive: true })).length).toBe(before);
+      expect(await objectCount(fx.home)).toBe(before);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -212,7 +216,7 @@ describe('a promotion, step by step', () => {
   it('the gate appends a deployment entry before answering, for allow and deny alike', async () => {
     const fx = await copyOf(sealed);
     const { registered } = fx;
-    const size = fx.ledgerSize();
+    const size = await ledgerSize(fx.home);
 
     const allow = await fx.run(['gate', '--model', registered.candidate, '--context', CONTEXT, '--json']);
     expect(allow.code, allow.stderr).toBe(0);
@@ -222,7 +226,7 @@ describe('a promotion, step by step', () => {
       promotion: string;
     };
     expect(allowed).toMatchObject({ allow: true, deploymentIndex: size, promotion: sealedEntry });
-    expect(fx.ledgerSize()).toBe(size + 1);
+    expect(await ledgerSize(fx.home)).toBe(size + 1);
     const allowEntry = await fx.json<DeploymentEntry>(['log', 'entry', String(size)]);
     expect(allowEntry.kind).toBe('deployment');
     expect(allowEntry.statement.predicate).toMatchObject({
@@ -235,7 +239,7 @@ describe('a promotion, step by step', () => {
     const deny = await fx.run(['gate', '--model', registered.incumbent, '--context', CONTEXT]);
     expectDenied(deny, 'NO_PROMOTION');
     expect(deny.stdout).toContain(`deployment entry ${size + 1}`);
-    expect(fx.ledgerSize()).toBe(size + 2);
+    expect(await ledgerSize(fx.home)).toBe(size + 2);
     const denyEntry = await fx.json<DeploymentEntry>(['log', 'entry', String(size + 1)]);
     expect(denyEntry.kind).toBe('deployment');
     expect(denyEntry.statement.predicate.decision).toBe('deny');
@@ -244,14 +248,14 @@ describe('a promotion, step by step', () => {
     // A third call, by path this time: one more entry.
     const again = await fx.run(['gate', '--model', fx.files.candidate, '--context', 'retail-credit/de']);
     expectDenied(again, 'WRONG_CONTEXT');
-    expect(fx.ledgerSize()).toBe(size + 3);
+    expect(await ledgerSize(fx.home)).toBe(size + 3);
     await fx.ok(['verify']);
   });
 
   it('reject appends a rejection entry, and the draft can no longer be approved', async () => {
     const fx = await copyOf(proposed);
     const { draft } = fx.proposal;
-    const size = fx.ledgerSize();
+    const size = await ledgerSize(fx.home);
     const rejected = await fx.ok(['reject', draft, '--as', 'bob', '--reason', 'the KS gain is within noise']);
     expect(rejected).toContain(`rejected: entry ${size} sha256:`);
     const entry = await fx.json<{
@@ -316,10 +320,10 @@ describe.concurrent('attacks on approvals', () => {
       'admin',
     ]);
     expectRefused(grant, 2);
-    const size = fx.ledgerSize();
+    const size = await ledgerSize(fx.home);
     const result = await fx.run(['approve', fx.proposal.draft, '--as', 'dave']);
     expectRefused(result, 1, 'KEY_NOT_BOUND');
-    expect(fx.ledgerSize()).toBe(size);
+    expect(await ledgerSize(fx.home)).toBe(size);
   });
 
   it("an approval signed with another identity's key is refused", async () => {
@@ -369,11 +373,11 @@ describe.concurrent('attacks on approvals', () => {
 
     const second = await fx.propose();
     expect(second.draft).not.toBe(fx.proposal.draft);
-    const size = fx.ledgerSize();
+    const size = await ledgerSize(fx.home);
     const result = await fx.run(['approve', second.draft, '--as', 'bob', '--approval', file]);
     expectRefused(result, 1, 'BAD_SIGNATURE');
     expect(result.stderr).toContain('about another decision');
-    expect(fx.ledgerSize()).toBe(size);
+    expect(await ledgerSize(fx.home)).toBe(size);
   });
 
   it('a relayed approval whose authority claims were rewritten (roles, grant, key, issuer) is refused', async () => {
@@ -399,14 +403,14 @@ describe.concurrent('attacks on approvals', () => {
       key: { ...genuine, key: genuine.grant },
       issuer: { ...genuine, identity: { ...genuine.identity, issuer: 'https://idp.bank.example' } },
     };
-    const size = fx.ledgerSize();
+    const size = await ledgerSize(fx.home);
     for (const [field, approval] of Object.entries(tampered)) {
       const file = path.join(fx.root, `tampered-${field}.json`);
       await writeFile(file, JSON.stringify(approval));
       const result = await fx.run(['approve', fx.proposal.draft, '--as', 'bob', '--approval', file]);
       expect(result.code, `a rewritten ${field} was accepted:\n${result.stdout}`).toBe(1);
       expectRefused(result, 1);
-      expect(fx.ledgerSize(), field).toBe(size);
+      expect(await ledgerSize(fx.home), field).toBe(size);
     }
     // The genuine approval, relayed unchanged, seals.
     const file = path.join(fx.root, 'genuine.json');
@@ -452,46 +456,34 @@ describe.concurrent('attacks on approvals', () => {
 describe.concurrent('the gate refuses', () => {
   it('a promotion entry whose log signature was forged; verify fails too', async () => {
     const fx = await copyOf(sealed);
-    const db = new Database(path.join(fx.home.dir, 'ledger.sqlite'));
-    try {
-      const row = db.prepare('SELECT envelope FROM entries WHERE idx = ?').get(sealedIndex) as {
-        envelope: Buffer;
-      };
-      const text = row.envelope.toString('utf8');
+    // One bit of the log's signature flipped in the stored entry, the append-only guard out of the way.
+    await rewriteEntry(fx.home, sealedIndex, (envelope) => {
+      const text = envelope.toString('utf8');
       const sig = (JSON.parse(text) as { signatures: { sig: string }[] }).signatures[0]!.sig;
       const flipped = Buffer.from(sig, 'base64');
       flipped.writeUInt8(flipped.readUInt8(10) ^ 0x01, 10);
       const forged = text.replace(sig, flipped.toString('base64'));
       expect(forged).not.toBe(text);
-      db.exec('DROP TRIGGER entries_no_update');
-      db.prepare('UPDATE entries SET envelope = ? WHERE idx = ?').run(
-        Buffer.from(forged, 'utf8'),
-        sealedIndex,
-      );
-    } finally {
-      db.close();
-    }
-    const size = fx.ledgerSize();
+      return Buffer.from(forged, 'utf8');
+    });
+    const size = await ledgerSize(fx.home);
     const gate = await fx.run(['gate', '--model', fx.files.candidate, '--context', CONTEXT]);
     expectDenied(gate, 'BAD_SIGNATURE');
     expect(gate.stdout).toMatch(/^deny: /);
-    expect(fx.ledgerSize()).toBe(size + 1);
+    expect(await ledgerSize(fx.home)).toBe(size + 1);
     expectRefused(await fx.run(['verify']), 1);
     expectRefused(await fx.run(['show', String(sealedIndex)]), 1, 'BAD_SIGNATURE');
   });
 
-  it('an object changed on disk after sealing: replay names the digest, the gate denies', async () => {
+  it('an object changed in the store after sealing: replay names the digest, the gate denies', async () => {
     const fx = await copyOf(sealed);
     const shown = await fx.json<{ promotion: { explanations: { kind: string; digest: string }[] } }>([
       'show',
       sealedEntry,
     ]);
     const shap = shown.promotion.explanations.find((e) => e.kind === 'shap-json')!.digest;
-    const file = fx.objectFile(shap);
-    await chmod(file, 0o644);
-    await writeFile(
-      file,
-      JSON.stringify({ feature_names: ['age', 'income', 'utilisation'], values: [[0, 0, 9]] }),
+    await overwriteObject(fx.home, shap, () =>
+      Buffer.from(JSON.stringify({ feature_names: ['age', 'income', 'utilisation'], values: [[0, 0, 9]] })),
     );
 
     const out = path.join(fx.root, 'replay');

@@ -6,7 +6,7 @@
 // Then small steps walking out of the committee band, the incumbent filled in as the challenger on the
 // low path (and a material promotion refused without one, or with a generated request), a committee role
 // of the wrong tier refused, and an approval that no longer counts once its role is revoked.
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -185,8 +185,7 @@ class Home {
   }
 
   async clone(): Promise<Home> {
-    const home = await createTempHome('signet-routing-');
-    await cp(this.home.root, home.root, { recursive: true, preserveTimestamps: true });
+    const home = await this.home.clone();
     const copy = new Home(home, this.digests);
     homes.push(copy);
     return copy;
@@ -534,7 +533,7 @@ describe('routing promotions', () => {
       }
       await home.close();
     `;
-    const appended = await runNodeScript(script);
+    const appended = await runNodeScript(script, fx.home.env);
     expect(appended.code, appended.stderr).toBe(0);
     const routed = await fx.json<{ materiality: string; reasons: { rule: string; message: string }[] }>(args);
     expect(routed.materiality).toBe('material');

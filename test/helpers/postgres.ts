@@ -86,6 +86,51 @@ export async function createTestDatabase(options: { roles?: boolean } = {}): Pro
   };
 }
 
+/**
+ * A copy of `source` (without roles) as it is now: `CREATE DATABASE … TEMPLATE`, which needs no one
+ * else connected to the source. A `signet` process that has just exited may still hold its session for
+ * a moment, so "being accessed by other users" is retried for a few seconds.
+ */
+export async function cloneTestDatabase(source: TestDatabase): Promise<TestDatabase> {
+  const name = `signet_test_${randomBytes(6).toString('hex')}`;
+  const sql = `CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(source.name)}`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await admin(sql);
+      break;
+    } catch (error) {
+      if (sqlStateOf(error) !== OBJECT_IN_USE || attempt >= CLONE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+  return databaseWithoutRoles(name);
+}
+
+/** SQLSTATE 55006: the template database has other sessions. */
+const OBJECT_IN_USE = '55006';
+const CLONE_ATTEMPTS = 10;
+
+function sqlStateOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function databaseWithoutRoles(name: string): TestDatabase {
+  const url = withDatabase(POSTGRES_ADMIN_URL, name);
+  return {
+    name,
+    url,
+    appUrl: url,
+    migratorUrl: url,
+    appRole: '',
+    migratorRole: '',
+    async drop() {
+      await admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    },
+  };
+}
+
 /** Runs statements as the superuser on `url` (for tests that play an attacker or an operator). */
 export async function asSuperuser<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
