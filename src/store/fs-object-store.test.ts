@@ -94,6 +94,38 @@ describe('filesystem object store', () => {
     expect(listed.sort()).toEqual([big.digest, small.digest].sort());
   });
 
+  it('makes its folders again when they are removed behind its back', async () => {
+    const first = await store.put(new Uint8Array([1]));
+    await rm(path.join(root, 'tmp'), { recursive: true });
+    await rm(path.dirname(fileOf(first.digest)), { recursive: true });
+    // The store remembers those folders exist; a put must still succeed, and the object be whole.
+    const again = await store.put(new Uint8Array([1]));
+    expect(again).toEqual({ ...first, created: true });
+    expect(Array.from(await store.get(first.digest))).toEqual([1]);
+    const streamed = await store.putStream(
+      (async function* () {
+        yield new Uint8Array([2, 3]);
+      })(),
+    );
+    expect(Array.from(await store.get(streamed.digest))).toEqual([2, 3]);
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('concurrent puts of many objects each land whole and read-only, with no temporary file left', async () => {
+    const payloads = Array.from({ length: 64 }, (_, i) => new TextEncoder().encode(`envelope ${i}`));
+    const results = await Promise.all(payloads.map((bytes) => store.put(bytes)));
+    for (const [i, result] of results.entries()) {
+      expect(result).toEqual({
+        digest: digestOfBytes(payloads[i]!),
+        size: payloads[i]!.length,
+        created: true,
+      });
+      expect(Buffer.from(await store.get(result.digest)).equals(Buffer.from(payloads[i]!))).toBe(true);
+      expect((await stat(fileOf(result.digest))).mode & 0o777).toBe(0o444);
+    }
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+  });
+
   it('concurrent puts of the same bytes from several processes all succeed with one intact object', async () => {
     const payload = Buffer.alloc(2 << 20, 'x');
     const input = path.join(root, 'input.bin');

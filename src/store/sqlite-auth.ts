@@ -69,42 +69,53 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
       cause: error,
     });
   }
+  // Each statement is prepared once, on first use: preparing costs more than running these lookups, and
+  // the token lookup runs on every API request.
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
   return {
     async createToken(token: NewApiToken) {
-      db.prepare(
+      prepared(
         'INSERT INTO api_tokens (id, identity, name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ).run(token.id, token.identity, token.name, token.tokenHash, token.createdBy, token.createdAt);
     },
     async findTokenByHash(tokenHash: string) {
-      const row = db
-        .prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`)
-        .get(tokenHash) as TokenDbRow | undefined;
+      const row = prepared(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`).get(tokenHash) as
+        TokenDbRow | undefined;
       return row ? toToken(row) : undefined;
     },
     async getToken(id: string) {
-      const row = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).get(id) as
+      const row = prepared(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).get(id) as
         TokenDbRow | undefined;
       return row ? toToken(row) : undefined;
     },
     async listTokens(filter = {}) {
       const rows = (
         filter.identity !== undefined
-          ? db
-              .prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE identity = ? ORDER BY created_at, id`)
-              .all(filter.identity)
-          : db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`).all()
+          ? prepared(
+              `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE identity = ? ORDER BY created_at, id`,
+            ).all(filter.identity)
+          : prepared(`SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, id`).all()
       ) as TokenDbRow[];
       return rows.map(toToken);
     },
     async revokeToken(id: string, at: string) {
-      const result = db
-        .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-        .run(at, id);
+      const result = prepared('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+        at,
+        id,
+      );
       return result.changes === 1;
     },
 
     async createSession(session: NewSession) {
-      db.prepare('INSERT INTO sessions (id_hash, identity, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
+      prepared('INSERT INTO sessions (id_hash, identity, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
         session.idHash,
         session.identity,
         session.createdAt,
@@ -112,19 +123,19 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
       );
     },
     async findSessionByHash(idHash: string) {
-      const row = db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(idHash) as
+      const row = prepared('SELECT * FROM sessions WHERE id_hash = ?').get(idHash) as
         SessionDbRow | undefined;
       return row ? toSession(row) : undefined;
     },
     async revokeSession(idHash: string, at: string) {
-      const result = db
-        .prepare('UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL')
-        .run(at, idHash);
+      const result = prepared(
+        'UPDATE sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL',
+      ).run(at, idHash);
       return result.changes === 1;
     },
 
     async createInvite(invite: NewInvite) {
-      db.prepare(
+      prepared(
         'INSERT INTO invites (id, token_hash, identity, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
       ).run(
         invite.id,
@@ -136,21 +147,19 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
       );
     },
     async findInviteByHash(tokenHash: string) {
-      const row = db.prepare(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = ?`).get(tokenHash) as
+      const row = prepared(`SELECT ${INVITE_COLUMNS} FROM invites WHERE token_hash = ?`).get(tokenHash) as
         InviteDbRow | undefined;
       return row ? toInvite(row) : undefined;
     },
     async consumeInvite(id: string, at: string) {
-      const row = db
-        .prepare(
-          `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING ${INVITE_COLUMNS}`,
-        )
-        .get(at, id, at) as InviteDbRow | undefined;
+      const row = prepared(
+        `UPDATE invites SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING ${INVITE_COLUMNS}`,
+      ).get(at, id, at) as InviteDbRow | undefined;
       return row ? toInvite(row) : undefined;
     },
 
     async createChallenge(challenge: NewChallenge) {
-      db.prepare(
+      prepared(
         'INSERT INTO challenges (id, purpose, challenge, identity, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
       ).run(
         challenge.id,
@@ -162,11 +171,9 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
       );
     },
     async consumeChallenge(id: string, purpose: string, at: string) {
-      const row = db
-        .prepare(
-          'UPDATE challenges SET used_at = ? WHERE id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING *',
-        )
-        .get(at, id, purpose, at) as ChallengeDbRow | undefined;
+      const row = prepared(
+        'UPDATE challenges SET used_at = ? WHERE id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ? RETURNING *',
+      ).get(at, id, purpose, at) as ChallengeDbRow | undefined;
       return row ? toChallenge(row) : undefined;
     },
 
@@ -174,7 +181,7 @@ export function openSqliteAuth(file: string, busyTimeoutMs = 60_000): AuthStore 
       const purge = db.transaction(() => {
         let removed = 0;
         for (const table of ['sessions', 'invites', 'challenges']) {
-          removed += db.prepare(`DELETE FROM ${table} WHERE expires_at <= ?`).run(at).changes;
+          removed += prepared(`DELETE FROM ${table} WHERE expires_at <= ?`).run(at).changes;
         }
         return removed;
       });
