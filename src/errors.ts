@@ -58,6 +58,8 @@ const CODES = {
   UNAUTHENTICATED: { audience: 'authority', http: 401, exit: EXIT_ERROR },
   // stores
   APPEND_ONLY: { audience: 'store', http: 409, exit: EXIT_ERROR },
+  // This instance signs with a log key the log has retired (another instance rotated it): no append.
+  LOG_KEY_ROTATED: { audience: 'store', http: 409, exit: EXIT_ERROR },
   STORE_FAILURE: { audience: 'store', http: 500, exit: EXIT_ERROR },
   // anything else
   INTERNAL: { audience: 'internal', http: 500, exit: EXIT_ERROR },

@@ -96,6 +96,15 @@ async function withLedgerSignedBy<T>(
   }
 }
 
+/**
+ * Signs with `signer` but names `claimed`'s key id: gets past a ledger's check that it signs with the key
+ * the log announces (which compares key ids), as a bug or a tampered server could. Verifiers check the
+ * signature against the key in force, so the disguise changes nothing for them.
+ */
+function disguisedAs(claimed: Signer, signer: Signer): Signer {
+  return { keyId: claimed.keyId, publicKey: claimed.publicKey, sign: (message) => signer.sign(message) };
+}
+
 function note(n: number): EntryDraft {
   return {
     subject: [{ name: `note-${n}`, digest: { sha256: 'ab'.repeat(32) } }],
@@ -307,7 +316,19 @@ describe('attacks on log key rotation', () => {
     const oldSigner = await homeSigner(home);
     const rotated = await rotate(home);
     await ok(home, ['verify']);
-    await withLedgerSignedBy(home, oldSigner, (ledger) => ledger.append(note(1)));
+    // A server still running with the old key: its ledger reads the rotation in the append transaction
+    // and refuses to sign, adding nothing.
+    const sizeBefore = await withLedgerSignedBy(home, oldSigner, (ledger) => ledger.size());
+    await expect(
+      withLedgerSignedBy(home, oldSigner, (ledger) => ledger.append(note(1))),
+    ).rejects.toMatchObject({ code: 'LOG_KEY_ROTATED' });
+    expect(await withLedgerSignedBy(home, oldSigner, (ledger) => ledger.size())).toBe(sizeBefore);
+    await ok(home, ['verify']);
+    // A writer that gets past that check (a bug, or someone with write access to the store and the old
+    // key): what the verifiers must catch.
+    await withLedgerSignedBy(home, disguisedAs(await homeSigner(home), oldSigner), (ledger) =>
+      ledger.append(note(1)),
+    );
     const index = rotated.entry.index + 1;
     await expectVerifyFails(home, 'BAD_SIGNATURE', new RegExp(`entry ${index}: .*retired log key`));
     const read = await home.run(['log', 'entry', String(index)]);
@@ -361,7 +382,8 @@ describe('attacks on log key rotation', () => {
     const oldSigner = await homeSigner(home);
     await rotate(home);
     const mallory = newSigner();
-    await withLedgerSignedBy(home, oldSigner, async (ledger) =>
+    // Past the adapters' own refusal to sign with a retired key (see the stale-server test).
+    await withLedgerSignedBy(home, disguisedAs(await homeSigner(home), oldSigner), async (ledger) =>
       ledger.append(await rotationDraft(home, ledger, oldSigner, mallory)),
     );
     await expectVerifyFails(home, 'BAD_SIGNATURE');

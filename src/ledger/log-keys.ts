@@ -20,10 +20,18 @@ import { InputError, VerificationError } from '../errors.js';
 import { decodeBase64Strict, encodeBase64 } from '../signing/base64.js';
 import { canonicalize } from '../signing/canonical-json.js';
 import { equalBytes, type Digest } from '../signing/digest.js';
-import { pae } from '../signing/dsse.js';
+import { pae, parseEnvelope } from '../signing/dsse.js';
 import { ED25519_PUBLIC_KEY_BYTES, keyIdOf, verifySignature, type Signer } from '../signing/keys.js';
 import { ROOT_HASH_BYTES } from './checkpoint.js';
-import { isRecord, predicateTypeOf, subjectOf, type EntryDraft, type OpenedEntry } from './entry.js';
+import {
+  isRecord,
+  MAX_ENTRY_BYTES,
+  parseStatement,
+  predicateTypeOf,
+  subjectOf,
+  type EntryDraft,
+  type OpenedEntry,
+} from './entry.js';
 
 export const LOG_KEY_KIND = 'log-key';
 export const LOG_KEY_PREDICATE_TYPE = predicateTypeOf(LOG_KEY_KIND);
@@ -312,4 +320,22 @@ function readKeyField(value: unknown): { publicKey: Uint8Array; keyId: Digest } 
   if (publicKey === undefined || publicKey.length !== ED25519_PUBLIC_KEY_BYTES) return undefined;
   const keyId = keyIdOf(publicKey);
   return value['digest'] === keyId ? { publicKey, keyId } : undefined;
+}
+
+/**
+ * The key id a stored `log-key` entry announces, read without checking its signature: for the ledger
+ * adapters, which must stop signing with a key the log has retired (the entry came from their own store,
+ * through their own append path; verifiers check the signature and the proof of possession).
+ */
+export function announcedKeyIdOf(envelopeBytes: Uint8Array): Digest {
+  const statement = parseStatement(parseEnvelope(envelopeBytes, { maxBytes: MAX_ENTRY_BYTES }).payload);
+  const subject = statement.subject;
+  if (
+    statement.predicateType !== LOG_KEY_PREDICATE_TYPE ||
+    subject.length !== 1 ||
+    subject[0]!.name !== LOG_KEY_KIND
+  ) {
+    throw new InputError('INVALID_STATEMENT', 'the stored log-key entry does not name one new log key');
+  }
+  return `sha256:${subject[0]!.digest.sha256}` as Digest;
 }

@@ -1,8 +1,15 @@
 // Sealing a batch of drafts for the ledger adapters: consecutive indices after the last entry, log times
 // that never go backwards, one log signature per entry. A draft that cannot be sealed (INVALID_STATEMENT,
 // too large) fails alone and takes no index, so one bad draft never costs the others their append.
-import { InputError } from '../errors.js';
+//
+// The log key: a batch is sealed only with the key the log says is in force — the key announced by the
+// latest `log-key` entry, read in the append's transaction — so that a server still running with a key
+// another instance retired (`signet log rotate-key`) refuses to append (LOG_KEY_ROTATED) instead of
+// writing entries every verifier rejects. A rotation entry is the last entry of its batch that this key
+// signs: the drafts after it in the same batch fail with LOG_KEY_ROTATED too.
+import { InputError, StoreError } from '../errors.js';
 import { formatLogTime, sealEntry, type EntryDraft, type SealedEntry } from '../ledger/entry.js';
+import { announcedKeyIdOf, LOG_KEY_KIND } from '../ledger/log-keys.js';
 import type { Signer } from '../signing/keys.js';
 import type { Outcome } from './group-commit.js';
 
@@ -10,6 +17,41 @@ import type { Outcome } from './group-commit.js';
 export interface LastEntry {
   readonly index: number;
   readonly time: string;
+}
+
+/** The latest `log-key` entry of the log: its index and the key id it announces. */
+export interface KeyAnnouncement {
+  readonly index: number;
+  readonly keyId: string;
+}
+
+/**
+ * Remembers the latest announcement an adapter read, so that the envelope is parsed once per rotation:
+ * the adapter reads the latest `log-key` index in its transaction (an indexed read) and fetches the
+ * envelope only when the index is new.
+ */
+export class KeyAnnouncementCache {
+  private cached: KeyAnnouncement | undefined;
+
+  /** The announcement at `index`, if it is the one remembered last. */
+  known(index: number): KeyAnnouncement | undefined {
+    return this.cached?.index === index ? this.cached : undefined;
+  }
+
+  /** Reads the key id the `log-key` entry at `index` announces, and remembers it. */
+  remember(index: number, envelope: Uint8Array): KeyAnnouncement {
+    this.cached = { index, keyId: announcedKeyIdOf(envelope) };
+    return this.cached;
+  }
+}
+
+/** True for the error sealBatch throws when this instance's key is retired (adapters pass it through). */
+export function isKeyRotated(error: unknown): boolean {
+  return error instanceof StoreError && error.code === 'LOG_KEY_ROTATED';
+}
+
+function keyRotated(message: string, details: Record<string, unknown>): StoreError {
+  return new StoreError('LOG_KEY_ROTATED', message, { details });
 }
 
 export interface SealedBatch {
@@ -30,14 +72,35 @@ export function sealBatch(
   last: LastEntry | undefined,
   log: { readonly origin: string; readonly signer: Signer },
   clock: () => number,
+  announcement?: KeyAnnouncement,
 ): SealedBatch {
+  if (announcement !== undefined && announcement.keyId !== log.signer.keyId) {
+    throw keyRotated(
+      `the log key was rotated by entry ${announcement.index} to ${announcement.keyId}; this instance ` +
+        `still holds the retired key ${log.signer.keyId} and appends nothing: restart it with the new ` +
+        'key files (docs/operations.md, "Rotating the log key")',
+      { logKeyId: announcement.keyId, homeKeyId: log.signer.keyId, announcedBy: announcement.index },
+    );
+  }
   const start = last ? last.index + 1 : 0;
   // Times never go backwards: a clock that stepped back (or a server whose clock is behind another's) is
   // held at the previous entry's time.
   let floor = last ? Date.parse(last.time) : Number.NEGATIVE_INFINITY;
   const entries: SealedEntry[] = [];
   const outcomes: Outcome<SealedEntry>[] = [];
+  let rotatedAt: number | undefined;
   for (const draft of drafts) {
+    if (rotatedAt !== undefined) {
+      outcomes.push({
+        ok: false,
+        error: keyRotated(
+          `the log key was rotated by entry ${rotatedAt}, sealed just before this append in the same ` +
+            'transaction; this instance holds the retired key and appends nothing',
+          { announcedBy: rotatedAt, homeKeyId: log.signer.keyId },
+        ),
+      });
+      continue;
+    }
     const now = Math.max(clock(), floor);
     let sealed: SealedEntry;
     try {
@@ -52,6 +115,7 @@ export function sealBatch(
       continue;
     }
     floor = now;
+    if (sealed.kind === LOG_KEY_KIND) rotatedAt = sealed.index;
     entries.push(sealed);
     outcomes.push({ ok: true, value: sealed });
   }

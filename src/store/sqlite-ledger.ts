@@ -22,6 +22,7 @@
 import Database from 'better-sqlite3';
 
 import { InputError, StoreError } from '../errors.js';
+import { LOG_KEY_KIND } from '../ledger/log-keys.js';
 import { signCheckpoint } from '../ledger/checkpoint.js';
 import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
 import {
@@ -37,7 +38,14 @@ import { batchAppendPlan } from './batch-tree.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
-import { sealBatch, type LastEntry, type SealedBatch } from './seal-batch.js';
+import {
+  isKeyRotated,
+  KeyAnnouncementCache,
+  sealBatch,
+  type KeyAnnouncement,
+  type LastEntry,
+  type SealedBatch,
+} from './seal-batch.js';
 
 export interface LogIdentity {
   /** The checkpoint origin line, also the signed-note key name. */
@@ -125,6 +133,7 @@ class SqliteLedger implements Ledger {
   private readonly statements: ReturnType<typeof prepareStatements>;
   /** `entriesOfKinds` statements by number of kinds. */
   private readonly byKinds = new Map<number, Database.Statement>();
+  private readonly announcements = new KeyAnnouncementCache();
   /** Inserts a prepared batch if the last entry is still the one it was sealed after; false if not. */
   private readonly writeIfUnchanged: Database.Transaction<(batch: PreparedBatch) => boolean>;
 
@@ -182,7 +191,7 @@ class SqliteLedger implements Ledger {
         throw error;
       }
     } catch (error) {
-      if (error instanceof InputError) throw error;
+      if (error instanceof InputError || isKeyRotated(error)) throw error;
       throw storeError('append failed', error);
     }
   }
@@ -190,7 +199,8 @@ class SqliteLedger implements Ledger {
   /** Seals the batch after `last` and computes its tree nodes, root and signed checkpoint. */
   private prepare(drafts: readonly EntryDraft[], last: LastEntry | undefined): PreparedBatch {
     const { origin, signer } = this.options.log;
-    const sealed = sealBatch(drafts, last, this.options.log, this.clock);
+    // Read with `last`: a transaction that finds the last entry unchanged finds no newer rotation either.
+    const sealed = sealBatch(drafts, last, this.options.log, this.clock, this.keyAnnouncement());
     if (sealed.entries.length === 0)
       return { ...sealed, last, nodes: [], size: sealed.start, note: new Uint8Array() };
     // The frontier nodes read here are final (append-only), so they hold inside the transaction as long
@@ -215,6 +225,19 @@ class SqliteLedger implements Ledger {
     for (const e of batch.entries) insertEntry.run(e.index, e.id, e.kind, e.time, e.envelope);
     for (const { node, hash } of batch.nodes) insertNode.run(node.level, node.index, hash);
     insertCheckpoint.run(batch.size, batch.note);
+  }
+
+  /** The latest `log-key` entry's announcement (sealBatch refuses to sign with another key). */
+  private keyAnnouncement(): KeyAnnouncement | undefined {
+    const row = this.statements.lastRotation.get() as { idx: number } | undefined;
+    if (row === undefined) return undefined;
+    return (
+      this.announcements.known(row.idx) ??
+      this.announcements.remember(
+        row.idx,
+        toStoredEntry(this.statements.read.get(row.idx) as EntryRow).envelope,
+      )
+    );
   }
 
   private lastEntry(): LastEntry | undefined {
@@ -339,6 +362,9 @@ const PAGE = 1000;
 function prepareStatements(db: Database.Database) {
   return {
     last: db.prepare('SELECT idx, time FROM entries ORDER BY idx DESC LIMIT 1'),
+    lastRotation: db.prepare(
+      `SELECT idx FROM entries WHERE kind = '${LOG_KEY_KIND}' ORDER BY idx DESC LIMIT 1`,
+    ),
     read: db.prepare('SELECT * FROM entries WHERE idx = ?'),
     find: db.prepare('SELECT * FROM entries WHERE id = ?'),
     range: db.prepare('SELECT * FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?'),

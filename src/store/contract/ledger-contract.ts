@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../ledger/checkpoint.js';
 import { openEntry, type EntryDraft } from '../../ledger/entry.js';
 import { createGenesisDraft } from '../../ledger/genesis.js';
+import { createLogKeyRotationDraft } from '../../ledger/log-keys.js';
 import { LogVerifier } from '../../ledger/log-verifier.js';
 import { EMPTY_ROOT, MemoryTree, verifyConsistency, verifyInclusion } from '../../ledger/merkle.js';
 import { digestOfBytes } from '../../signing/digest.js';
@@ -87,7 +88,7 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
         ...(options.clock ? { clock: options.clock } : {}),
       });
       opened.push(ledger);
-      return { ledger, publicKey: keys.publicKey, objects };
+      return { ledger, publicKey: keys.publicKey, objects, signer: createSigner(keys.privatePem) };
     }
 
     it('an empty ledger has size 0, the empty root, and no checkpoint', async () => {
@@ -260,6 +261,38 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
       await verifyLedger(ledger, publicKey);
       // Nothing is left queued: the next append goes on from there.
       expect((await ledger.append(noteDraft(99))).index).toBe(good.length + 1);
+    });
+
+    it('a stale key: after a rotation entry, the retired key signs nothing more, in its batch or after', async () => {
+      const { ledger, publicKey } = await open();
+      await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+      await ledger.append(noteDraft(1));
+      const next = createSigner(generateKeyPair().privatePem);
+      const rotation = createLogKeyRotationDraft({
+        origin: ORIGIN,
+        previousKey: publicKey,
+        next,
+        extends: { size: 2, rootHash: await ledger.root(2) },
+      });
+      // One batch: a note, the rotation, two notes. The rotation is the last entry the old key signs.
+      const settled = await Promise.allSettled([
+        ledger.append(noteDraft(2)),
+        ledger.append(rotation),
+        ledger.append(noteDraft(3)),
+        ledger.append(noteDraft(4)),
+      ]);
+      expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
+      expect((settled[1] as PromiseFulfilledResult<{ index: number }>).value.index).toBe(3);
+      for (const rejected of settled.slice(2)) {
+        expect((rejected as PromiseRejectedResult).reason).toMatchObject({ code: 'LOG_KEY_ROTATED' });
+      }
+      // A later append by this instance (still holding the retired key) is refused, and nothing is added.
+      await expect(ledger.append(noteDraft(5))).rejects.toMatchObject({
+        code: 'LOG_KEY_ROTATED',
+        message: expect.stringContaining(next.keyId),
+      });
+      expect(await ledger.size()).toBe(4);
+      await verifyLedger(ledger, publicKey);
     });
   });
 }

@@ -24,6 +24,7 @@
 import { InputError, StoreError } from '../../errors.js';
 import { signCheckpoint } from '../../ledger/checkpoint.js';
 import type { EntryDraft, SealedEntry } from '../../ledger/entry.js';
+import { LOG_KEY_KIND } from '../../ledger/log-keys.js';
 import {
   consistencyProofPlan,
   inclusionProofPlan,
@@ -36,7 +37,7 @@ import { batchAppendPlan } from '../batch-tree.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
-import { sealBatch, type LastEntry } from '../seal-batch.js';
+import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '../seal-batch.js';
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
@@ -95,6 +96,7 @@ export function openPgLedger(options: PgLedgerOptions): Ledger {
 class PgLedger implements Ledger {
   private readonly pool: PgPool;
   private readonly clock: () => number;
+  private readonly announcements = new KeyAnnouncementCache();
   private readonly lockTimeoutMs: number;
   /** Appends in this process queue here and go in batches, so that they hold one connection, not the pool. */
   private readonly group: GroupCommit<EntryDraft, SealedEntry>;
@@ -135,8 +137,14 @@ class PgLedger implements Ledger {
       return await inTransaction(
         this.pool,
         async (client) => {
-          const { last, frontier } = await readTail(client);
-          const batch = sealBatch(drafts, last, this.options.log, this.clock);
+          const { last, frontier, rotation } = await readTail(client);
+          // Read under the append lock: no instance can rotate the key between this read and COMMIT.
+          const announcement =
+            rotation === undefined
+              ? undefined
+              : (this.announcements.known(rotation) ??
+                this.announcements.remember(rotation, await readEnvelope(client, rotation)));
+          const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
           const { start, entries } = batch;
           if (entries.length === 0) return batch.outcomes;
           await storeEnvelopes(client, objects, entries);
@@ -184,7 +192,7 @@ class PgLedger implements Ledger {
         this.begin,
       );
     } catch (error) {
-      if (error instanceof InputError) throw error;
+      if (error instanceof InputError || isKeyRotated(error)) throw error;
       throw pgStoreError('append failed', error);
     }
   }
@@ -298,12 +306,26 @@ class PgLedger implements Ledger {
  * in one round trip, under the ledger lock. The frontier node at level l exists when bit l of the size is
  * set, and is node (l, ⌊size / 2^l⌋ − 1).
  */
-async function readTail(
-  client: PgQueryable,
-): Promise<{ last: LastEntry | undefined; frontier: Map<number, Buffer> }> {
-  const result = await client.query<{ idx: string; time: string; level: number | null; hash: Buffer | null }>(
+/**
+ * The last entry, the tree's frontier nodes after it and the index of the latest `log-key` entry, in one
+ * round trip.
+ */
+async function readTail(client: PgQueryable): Promise<{
+  last: LastEntry | undefined;
+  frontier: Map<number, Buffer>;
+  rotation: number | undefined;
+}> {
+  const result = await client.query<{
+    idx: string;
+    time: string;
+    rotation: string | null;
+    level: number | null;
+    hash: Buffer | null;
+  }>(
     `WITH last AS (SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1)
-     SELECT last.idx, last.time, n.level, n.hash
+     SELECT last.idx, last.time, n.level, n.hash,
+            (SELECT r.idx FROM ledger_entries r WHERE r.kind = '${LOG_KEY_KIND}' ORDER BY r.idx DESC LIMIT 1)
+              AS rotation
        FROM last
        LEFT JOIN LATERAL (
          SELECT nd.level, nd.hash
@@ -313,11 +335,25 @@ async function readTail(
        ) n ON true`,
   );
   const first = result.rows[0];
-  if (!first) return { last: undefined, frontier: new Map() };
+  if (!first) return { last: undefined, frontier: new Map(), rotation: undefined };
   const frontier = new Map<number, Buffer>();
   for (const row of result.rows)
     if (row.level !== null && row.hash !== null) frontier.set(row.level, row.hash);
-  return { last: { index: toCount(first.idx, 'the last entry index'), time: first.time }, frontier };
+  return {
+    last: { index: toCount(first.idx, 'the last entry index'), time: first.time },
+    frontier,
+    rotation: first.rotation === null ? undefined : toCount(first.rotation, 'the latest log-key index'),
+  };
+}
+
+async function readEnvelope(client: PgQueryable, index: number): Promise<Uint8Array> {
+  const result = await client.query<{ envelope: Buffer }>(
+    'SELECT envelope FROM ledger_entries WHERE idx = $1',
+    [index],
+  );
+  const row = result.rows[0];
+  if (!row) throw new StoreError('STORE_FAILURE', `entry ${index} is missing from the ledger`);
+  return toBytes(row.envelope);
 }
 
 /** The frontier hashes a batch plan asks for, from what `readTail` read; a missing one is a broken tree. */
