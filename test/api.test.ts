@@ -3,6 +3,7 @@
 // operation, the status, the media type and the JSON schema for that status). The tests run in order on
 // the same home: each adds to the log what the next one expects.
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -1263,5 +1264,58 @@ describe('over a real listener', () => {
       headers: { 'Content-Type': 'application/json' },
     });
     expectError(await checked('POST', '/v1/gate', tooBig), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('reads JSON bodies from the socket within the limit: whole, chunked, over the limit or cut short', async () => {
+    const gate = JSON.stringify({ model: fx.digests.candidate, context: 'socket-read' });
+    const whole = await checked(
+      'POST',
+      '/v1/gate',
+      await fetchApi('POST', '/v1/gate', { body: gate, headers: { 'Content-Type': 'application/json' } }),
+    );
+    expect(whole.status).toBe(200);
+    expect(whole.body).toMatchObject({ context: 'socket-read' });
+    // No Content-Length (chunked): counted as it arrives, over the limit refused.
+    const chunks = (text: string, size: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let i = 0; i < bytes.length; i += size) controller.enqueue(bytes.subarray(i, i + size));
+          controller.close();
+        },
+      });
+    const chunked = await fetchApi('POST', '/v1/gate', {
+      body: chunks(gate, 7),
+      duplex: 'half',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect((await checked('POST', '/v1/gate', chunked)).status).toBe(200);
+    // A body shorter than its Content-Length, the connection then closed: nothing is recorded, and the
+    // server goes on serving.
+    const size = await home.ledger.size();
+    const url = new URL(server.url);
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.end(
+          'POST /v1/gate HTTP/1.1\r\n' +
+            `Host: ${url.host}\r\nAuthorization: Bearer ${fx.tokens.alice}\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 500\r\n\r\n' +
+            gate.slice(0, 20),
+        );
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      socket.resume();
+    });
+    expect((await fetchApi('GET', '/v1/whoami')).status).toBe(200);
+    expect(await home.ledger.size()).toBe(size);
+    // Last: the server closes a connection whose body it refused unread, so a client's pool may have to
+    // open a new one for its next request.
+    const hugeChunked = await fetchApi('POST', '/v1/gate', {
+      body: chunks(JSON.stringify({ model: fx.digests.candidate, context: 'y'.repeat(2 << 20) }), 65536),
+      duplex: 'half',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expectError(await checked('POST', '/v1/gate', hugeChunked), 413, 'PAYLOAD_TOO_LARGE');
   });
 });
