@@ -11,6 +11,7 @@ import {
   deleteLedgerRows,
   flipPayloadByte,
   overwriteObject,
+  replaceEnvelopeObject,
   tryRewritingHistory,
 } from './helpers/at-rest.js';
 import { createTempHome, expectNoStackTrace, type TempHome } from './helpers/cli.js';
@@ -141,7 +142,9 @@ describe('signet object', () => {
 
     const verified = await home.run(['object', 'verify', '--json']);
     expect(verified.code).toBe(0);
-    expect((JSON.parse(verified.stdout) as { checked: number }).checked).toBeGreaterThanOrEqual(3);
+    // The two objects put here (and, on PostgreSQL, the entry envelopes it stores as objects too; the
+    // embedded home keeps those in the ledger, where `signet verify` checks them).
+    expect((JSON.parse(verified.stdout) as { checked: number }).checked).toBeGreaterThanOrEqual(2);
   });
 
   it('tamper: a byte flipped in a stored object is named by object verify and by get', async () => {
@@ -285,9 +288,9 @@ describe('signet log and verify', () => {
     expect(result.stderr).toContain('INCONSISTENT_LOG');
   });
 
-  it('tamper: an entry envelope object changed in the object store fails verify, naming the object', async () => {
+  it('tamper: other bytes under an entry envelope id in the object store fail verify, naming the object', async () => {
     const entry = JSON.parse((await home.run(['log', 'entry', '9', '--json'])).stdout) as { id: string };
-    await overwriteObject(home, entry.id, () => Buffer.from('not the envelope'));
+    await replaceEnvelopeObject(home, entry.id, Buffer.from('not the envelope'));
     const result = await home.run(['verify']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(entry.id);

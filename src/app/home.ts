@@ -20,6 +20,7 @@ import { decodeBase64Strict } from '../signing/base64.js';
 import { parseEnvelope } from '../signing/dsse.js';
 import { applyLogKeyRotation, LOG_KEY_KIND, LogKeys, readLogKeyRotation } from '../ledger/log-keys.js';
 import { createFsObjectStore, isCode } from '../store/fs-object-store.js';
+import { withLedgerEnvelopes } from '../store/ledger-envelopes.js';
 import type { Ledger } from '../store/ledger.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { openSqliteLedger } from '../store/sqlite-ledger.js';
@@ -169,13 +170,14 @@ async function openStores(
       },
     };
   }
-  const objects = createFsObjectStore(path.join(dir, OBJECTS_DIR));
+  // Entry envelopes stay in the ledger's rows (written in the append's transaction) and are served as
+  // objects from there: no second copy as a file (store/ledger-envelopes.ts says why).
   const ledger = openSqliteLedger({
     file: path.join(dir, LEDGER_FILE),
     log: { origin: config.origin, signer },
-    objects,
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  const objects = withLedgerEnvelopes(createFsObjectStore(path.join(dir, OBJECTS_DIR)), ledger);
   const drafts = openSqliteDrafts(path.join(dir, LEDGER_FILE));
   const auth = openSqliteAuth(path.join(dir, LEDGER_FILE));
   const monitorCounts = openSqliteMonitorCounts(path.join(dir, LEDGER_FILE));

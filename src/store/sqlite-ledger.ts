@@ -56,7 +56,13 @@ export interface LogIdentity {
 export interface SqliteLedgerOptions {
   readonly file: string;
   readonly log: LogIdentity;
-  readonly objects: ObjectStore;
+  /**
+   * Where each entry's envelope is also stored as an object, before the COMMIT that references it.
+   * Absent: the envelope is kept in the entry's row only, written in the same transaction, and whoever
+   * serves objects reads it from there (the embedded home: `withLedgerEnvelopes`). Either way the
+   * envelope is readable as an object under the entry id once the append resolves.
+   */
+  readonly objects?: ObjectStore;
   /** Milliseconds since the epoch; injected for tests. The log never takes a client's time. */
   readonly clock?: () => number;
   readonly busyTimeoutMs?: number;
@@ -216,7 +222,9 @@ class SqliteLedger implements Ledger {
   }
 
   private async putEnvelopes(batch: SealedBatch): Promise<void> {
-    await Promise.all(batch.entries.map((entry) => this.options.objects.put(entry.envelope)));
+    const { objects } = this.options;
+    if (objects === undefined) return;
+    await Promise.all(batch.entries.map((entry) => objects.put(entry.envelope)));
   }
 
   /** The batch's rows, inside the caller's transaction; synchronous. */

@@ -2,7 +2,7 @@
 // file and object files of the embedded default, or the rows of the home's PostgreSQL database as its
 // superuser. Each attack is the same on both — someone with write access to the storage changes what
 // the log holds — so one CLI test asserts that `signet` notices, whichever backend it runs on.
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
@@ -57,6 +57,21 @@ export async function overwriteObject(
   const bytes = await readFile(file);
   await chmod(file, 0o644);
   await writeFile(file, edit(bytes));
+}
+
+/**
+ * Makes the object store answer other bytes under an entry's id. On PostgreSQL the envelope object is a
+ * row of `objects`: it is overwritten. The embedded home keeps envelopes in the ledger's rows only and
+ * serves them as objects from there, reading a file under the id first: a file is planted there.
+ */
+export async function replaceEnvelopeObject(home: TempHome, id: string, bytes: Uint8Array): Promise<void> {
+  if (home.database) {
+    await overwriteObject(home, id, () => bytes);
+    return;
+  }
+  const file = objectFile(home, id);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, bytes, { flag: 'wx' });
 }
 
 /**

@@ -8,6 +8,7 @@ import { postgresFixture } from '../../../test/helpers/postgres.js';
 import { createSigner, generateKeyPair } from '../../signing/keys.js';
 import { openPgLedger } from '../pg/pg-ledger.js';
 import type { PostgresStores } from '../pg/pool.js';
+import { withLedgerEnvelopes } from '../ledger-envelopes.js';
 import { openSqliteLedger } from '../sqlite-ledger.js';
 import { describeLedgerContract } from './ledger-contract.js';
 
@@ -18,6 +19,21 @@ describeLedgerContract('sqlite', {
     dirs.push(dir);
     return openSqliteLedger({ file: path.join(dir, 'ledger.sqlite'), log: options, ...options });
   },
+  async cleanup() {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  },
+});
+
+// The embedded home's set-up: envelopes in the ledger's rows only, served as objects by the view.
+describeLedgerContract('sqlite, envelopes in the ledger only', {
+  async open(options) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'signet-ledger-contract-'));
+    dirs.push(dir);
+    const { objects: _unused, ...rest } = options;
+    void _unused;
+    return openSqliteLedger({ file: path.join(dir, 'ledger.sqlite'), log: rest, ...rest });
+  },
+  envelopeObjects: (ledger, objects) => withLedgerEnvelopes(objects, ledger),
   async cleanup() {
     for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
   },
