@@ -21,19 +21,26 @@ const ok = (items: readonly number[]) => items.map((n) => ({ ok: true as const, 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('group commit', () => {
-  it('starts at once when idle, and batches what arrives while a commit is in flight', async () => {
+  it('starts after one turn of the event loop when idle, and batches what arrives meanwhile and while a commit is in flight', async () => {
     const { batches, releases, commit } = recorder(ok);
     const group = createGroupCommit(commit);
     const first = group.submit(1);
-    // One microtask hop, no timer: the commit has started before any macrotask runs.
+    // Not on a microtask: what arrives before the next turn of the event loop joins the batch.
     await Promise.resolve();
     await Promise.resolve();
-    expect(batches).toEqual([[1]]);
+    expect(batches).toEqual([]);
+    const early = group.submit(1.5);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([[1, 1.5]]);
     const rest = [2, 3, 4].map((n) => group.submit(n));
     releases.shift()!();
     expect(await first).toBe('#1');
+    expect(await early).toBe('#1.5');
     await tick();
-    expect(batches).toEqual([[1], [2, 3, 4]]);
+    expect(batches).toEqual([
+      [1, 1.5],
+      [2, 3, 4],
+    ]);
     releases.shift()!();
     expect(await Promise.all(rest)).toEqual(['#2', '#3', '#4']);
     await group.drained();
@@ -44,7 +51,7 @@ describe('group commit', () => {
     const group = createGroupCommit(commit, 3);
     const all = [1, 2, 3, 4, 5, 6, 7].map((n) => group.submit(n));
     for (let i = 0; i < 3; i++) {
-      await tick();
+      while (releases.length === 0) await tick();
       releases.shift()!();
     }
     expect(await Promise.all(all)).toEqual(['#1', '#2', '#3', '#4', '#5', '#6', '#7']);

@@ -1,13 +1,17 @@
 // Group commit for the ledger adapters: appends that arrive while a commit is in flight wait in a queue,
 // and the next commit takes all of them (up to `maxBatch`) in one transaction — one durable flush and one
 // signed checkpoint for the batch instead of one each, as transparency logs do (Trillian's sequencer,
-// sigsum's batches). Nothing waits for a timer: when nothing is in flight the queue flushes at once, after
-// a single microtask hop so that appends made in the same synchronous stretch (a `Promise.all`) share it.
+// sigsum's batches). Nothing waits for a timer: when nothing is in flight the queue flushes after one turn
+// of the event loop, so that appends made meanwhile (a `Promise.all`, requests already received) share it.
 //
 // Each submitted item settles on its own: `commit` returns one outcome per item, so one bad draft fails
 // alone; when `commit` throws (the transaction failed), every item of that batch rejects with that error.
 // A promise resolves only after `commit` has resolved, that is after the batch is durably committed.
 import { StoreError } from '../errors.js';
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** At most this many appends share one transaction and one checkpoint, by default. */
 export const DEFAULT_MAX_BATCH = 256;
@@ -50,8 +54,15 @@ export function createGroupCommit<T, R>(
 
   async function run(): Promise<void> {
     try {
-      await Promise.resolve();
+      // One turn of the event loop before each batch (setImmediate runs after the I/O callbacks): the
+      // requests whose bytes have already arrived submit their appends and join this batch. A commit
+      // that never leaves the thread (SQLite's is synchronous) would otherwise take one append at a
+      // time under load, one fsync each.
+      await nextTurn();
+      let first = true;
       while (queue.length > 0) {
+        if (!first) await nextTurn();
+        first = false;
         const batch = queue.splice(0, maxBatch);
         let outcomes: readonly Outcome<R>[];
         try {
