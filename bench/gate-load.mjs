@@ -27,6 +27,15 @@
 // rate is a budget per connection per second, spent back to back from the start of each second (bursts,
 // not pacing): below saturation its percentiles include that self-made queueing, hence the 'serial' run.
 //
+// Then 'paced' runs, open loop: requests are sent on a fixed schedule (rate r: request i is due at
+// i / r seconds), whatever the answers, over as many keep-alive connections as it takes (at most 256 per
+// server), and each latency is measured from the moment the request was DUE to its last byte read, so a
+// server that falls behind pays for every request it delays (no coordinated omission; wrk2's method).
+// The closed-loop runs above cannot show a small p99 at a high rate: with 32 connections each waiting for
+// its answer, the mean latency is 32 / throughput (Little's law), 16 ms at 2,000 requests/s. Rates:
+// 250, 500, 1,000, 1,500 and 2,000 requests/s, 10 s each (2 s with --quick); the target is judged on the
+// paced run at 2,000 requests/s.
+//
 // CPU per request: for each recorded run, the CPU time (user + system, from /proc) of each server process,
 // of this process (the load generator), of PostgreSQL (its background processes and the backends
 // connected to the bench database) and of the whole machine (/proc/stat: everything running, other work
@@ -46,6 +55,7 @@ import console from 'node:console';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -65,6 +75,9 @@ const DURATION_S = quick ? 4 : 20;
 const RATE = 2_000;
 const TARGET_P99_MS = 5;
 const CONNECTIONS = 32;
+const PACED_RATES = [250, 500, 1_000, 1_500, 2_000];
+const PACED_S = quick ? 2 : 10;
+const PACED_MAX_SOCKETS = 256;
 const SAMPLES = quick ? { cached: 100, full: 20 } : { cached: 500, full: 100 };
 const CONTEXT = 'retail-credit/uk';
 const ADMIN_URL = process.env.SIGNET_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -186,6 +199,7 @@ try {
     rows.push(
       await drive(config, targets, { label: 'serial', seconds: DURATION_S, connections: config.servers }),
     );
+    for (const rate of PACED_RATES) rows.push(await paced(config, targets, { rate, seconds: PACED_S }));
     await Promise.all(servers.splice(0).map(stopServer));
     const appended = (await ledgerSize(config.setup, config.env)) - sizeBefore;
     const answered = config.answered ?? 0;
@@ -205,8 +219,19 @@ try {
   await pgProbe(provisioned.appUrl);
   console.log(`load average at end: ${formatLoad()}`);
 
-  console.log(`\ntarget: p99 < ${TARGET_P99_MS} ms at ${fmtInt(RATE)} requests/s`);
-  for (const row of rows.filter((r) => r.rate === RATE)) {
+  console.log(
+    `\ntarget: p99 < ${TARGET_P99_MS} ms at ${fmtInt(RATE)} requests/s (judged on the paced, open-loop run)`,
+  );
+  for (const config of new Set(rows.map((r) => r.config))) {
+    const within = rows.filter(
+      (r) => r.config === config && r.paced && r.clean && r.p99 < TARGET_P99_MS && r.rps >= r.rate * 0.99,
+    );
+    const best = within.length ? Math.max(...within.map((r) => r.rate)) : undefined;
+    console.log(
+      `  ${config}: highest paced rate with p99 < ${TARGET_P99_MS} ms: ${best ? `${fmtInt(best)} requests/s` : 'none of those tried'}`,
+    );
+  }
+  for (const row of rows.filter((r) => r.rate === RATE && r.paced)) {
     const reached = row.rps >= RATE * 0.99;
     const fast = row.p99 < TARGET_P99_MS;
     const verdict = reached && fast && row.clean ? 'met' : 'NOT met';
@@ -431,6 +456,126 @@ async function drive(config, targets, { label, rate, seconds, connections = CONN
     );
   }
   return record ? row : undefined;
+}
+
+/**
+ * Open loop at `rate` requests/s for `seconds`: request i is sent when due (i / rate s after the start),
+ * on a free keep-alive socket or a new one, and its latency runs from when it was due to its last byte.
+ * Requests still unanswered 5 s after the end count as errors.
+ */
+async function paced(config, targets, { rate, seconds }) {
+  const label = `paced ${rate >= 1000 ? `${rate / 1000}k` : rate}`;
+  const body = JSON.stringify({ model: config.setup.model, context: CONTEXT });
+  const headers = {
+    authorization: `Bearer ${config.setup.token}`,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
+  const agents = targets.map(() => new Agent({ keepAlive: true, maxSockets: PACED_MAX_SOCKETS }));
+  const urls = targets.map((t) => new URL(t));
+  const total = Math.round(rate * seconds);
+  const latencies = [];
+  let ok = 0;
+  let nonOk = 0;
+  let errors = 0;
+  let mismatches = 0;
+  let settled = 0;
+  let sent = 0;
+  let allSettled;
+  const done = new Promise((resolve) => (allSettled = resolve));
+  const settle = () => {
+    settled += 1;
+    if (settled === total) allSettled();
+  };
+  const send = (i, due) => {
+    const k = i % targets.length;
+    const req = httpRequest(
+      {
+        host: urls[k].hostname,
+        port: urls[k].port,
+        path: urls[k].pathname,
+        method: 'POST',
+        headers,
+        agent: agents[k],
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const ms = performance.now() - due;
+          if (res.statusCode >= 200 && res.statusCode < 300) {
+            if (Buffer.concat(chunks).toString('utf8').includes('"allow":true')) {
+              ok += 1;
+              latencies.push(ms);
+            } else mismatches += 1;
+          } else nonOk += 1;
+          settle();
+        });
+      },
+    );
+    req.on('error', () => {
+      errors += 1;
+      settle();
+    });
+    req.end(body);
+  };
+  const cpuBefore = cpuSnapshot();
+  const start = performance.now();
+  await new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+      while (sent < due) {
+        send(sent, start + (sent * 1000) / rate);
+        sent += 1;
+      }
+      if (sent < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  const timeout = new Promise((resolve) => setTimeout(resolve, 5_000).unref());
+  await Promise.race([done, timeout]);
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu = cpuSince(cpuBefore);
+  for (const agent of agents) agent.destroy();
+  errors += total - settled;
+  config.answered = (config.answered ?? 0) + ok;
+  const clean = nonOk === 0 && errors === 0 && mismatches === 0;
+  if (!clean) failed = true;
+  const sorted = Float64Array.from(latencies).sort();
+  const row = {
+    config: config.name,
+    run: label,
+    rate,
+    paced: true,
+    rps: sorted.length / Math.max(seconds, elapsed),
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    ok,
+    nonOk,
+    errors,
+    mismatches,
+    clean,
+    cpu,
+    answered: sorted.length,
+  };
+  console.log(
+    `  ${label.padEnd(8)} ${fmtInt(Math.round(row.rps)).padStart(6)} req/s  p50 ${fmtMs(row.p50)}  ` +
+      `p95 ${fmtMs(row.p95)}  p99 ${fmtMs(row.p99)}  max ${fmtMs(row.max)} ms  ` +
+      `2xx ${fmtInt(ok)}, non-2xx ${nonOk}, errors ${errors}, not allow ${mismatches}`,
+  );
+  if (sorted.length > 0) {
+    const per = (s) => ((s * 1000) / sorted.length).toFixed(3);
+    console.log(
+      `           CPU ms per request: servers ${per(cpu.servers)} (${cpu.perServer.map(per).join(' + ')}), ` +
+        `load generator ${per(cpu.generator)}, PostgreSQL ${per(cpu.postgres)}; ` +
+        `whole machine ${per(cpu.machine)} (${((100 * cpu.machine) / (cpu.wall * cpu.cores)).toFixed(0)} % of ${cpu.cores} cores busy)`,
+    );
+  }
+  return row;
 }
 
 /** CPU seconds used so far by the servers, this process, PostgreSQL's processes and the machine. */
