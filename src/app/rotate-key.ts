@@ -25,6 +25,7 @@ import path from 'node:path';
 import { InputError, SignetError } from '../errors.js';
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { createLogKeyRotationDraft } from '../ledger/log-keys.js';
+import { fsyncDir } from '../store/fs-object-store.js';
 import { createSigner, generateKeyPair, publicKeyToPem, type Signer } from '../signing/keys.js';
 import {
   CONFIG_FILE,
@@ -163,7 +164,7 @@ async function installKey(dir: string, config: HomeConfig, privatePem: string): 
   await replaceFile(path.join(dir, CONFIG_FILE), JSON.stringify(updated, null, 2) + '\n', 0o644);
   // The rename replaces (and so deletes) the previous private key.
   await rename(path.join(dir, LOG_NEXT_PRIVATE_KEY_FILE), path.join(dir, LOG_PRIVATE_KEY_FILE));
-  await syncDirectory(dir);
+  await fsyncDir(dir);
 }
 
 async function replaceFile(file: string, text: string, mode: number): Promise<void> {
@@ -187,14 +188,5 @@ async function writeDurably(
   } finally {
     await handle.close();
   }
-  await syncDirectory(path.dirname(file));
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await fsyncDir(path.dirname(file));
 }

@@ -230,7 +230,8 @@ function mismatch(digest: Digest, actual: Digest): VerificationError {
   );
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so that a name just linked or renamed in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
