@@ -8,6 +8,8 @@
 //   node bench/gate-load.mjs --quick              # smoke run: 1 s warm-up, 4 s runs
 //   SIGNET_TEST_POSTGRES_URL=postgres://postgres@host:5432/postgres node bench/gate-load.mjs
 //   node bench/gate-load.mjs --cpu-prof DIR       # also write each server's V8 CPU profile to DIR
+//   node bench/gate-load.mjs --only embedded      # one configuration (embedded or postgres), for iterating
+//   node bench/gate-load.mjs --paced-only         # skip the closed-loop runs (fixed rate, max, serial)
 //
 // Setup, as a user would, with the built CLI: keys for admin, alice and bob, `signet init`, bound
 // identities, bob an approver for the model, a baseline and a candidate model, a dataset, a proposal by
@@ -62,6 +64,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
+const { fetch } = globalThis;
 
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -70,6 +73,10 @@ const quick = process.argv.includes('--quick');
 const profIndex = process.argv.indexOf('--cpu-prof');
 const profDir = profIndex >= 0 ? process.argv[profIndex + 1] : undefined;
 if (profIndex >= 0 && !profDir) fail('--cpu-prof needs a folder');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
+if (onlyIndex >= 0 && only !== 'embedded' && only !== 'postgres') fail('--only takes embedded or postgres');
+const pacedOnly = process.argv.includes('--paced-only');
 const WARMUP_S = quick ? 1 : 5;
 const DURATION_S = quick ? 4 : 20;
 const RATE = 2_000;
@@ -138,32 +145,39 @@ try {
   printHeader(pgVersion);
 
   console.log('\nsetup through the built CLI');
-  const embedded = await setupHome(join(workDir, 'embedded'), {});
-  console.log(`  (a) embedded: home ${embedded.dir}; model ${embedded.model}`);
-  // Marked before provisioning: a failure half-way still drops whatever was made.
-  database.provisioned = true;
-  const provisioned = JSON.parse(
-    await cli(join(workDir, 'provision'), {}, [
-      'db',
-      'provision',
-      '--admin-url',
-      ADMIN_URL,
-      '--database',
-      database.name,
-      '--app-role',
-      database.app,
-      '--migrator-role',
-      database.migrator,
-      '--json',
-    ]),
-  );
-  const pgEnv = { SIGNET_DATABASE_URL: provisioned.appUrl };
-  const onPg = await setupHome(join(workDir, 'postgres'), pgEnv);
-  console.log(`  (b) PostgreSQL: database ${database.name} as ${database.app}; model ${onPg.model}`);
+  const embedded = only === 'postgres' ? undefined : await setupHome(join(workDir, 'embedded'), {});
+  if (embedded) console.log(`  (a) embedded: home ${embedded.dir}; model ${embedded.model}`);
+  let onPg;
+  let pgEnv;
+  let provisioned;
+  if (only !== 'embedded') {
+    // Marked before provisioning: a failure half-way still drops whatever was made.
+    database.provisioned = true;
+    provisioned = JSON.parse(
+      await cli(join(workDir, 'provision'), {}, [
+        'db',
+        'provision',
+        '--admin-url',
+        ADMIN_URL,
+        '--database',
+        database.name,
+        '--app-role',
+        database.app,
+        '--migrator-role',
+        database.migrator,
+        '--json',
+      ]),
+    );
+    pgEnv = { SIGNET_DATABASE_URL: provisioned.appUrl };
+    onPg = await setupHome(join(workDir, 'postgres'), pgEnv);
+    console.log(`  (b) PostgreSQL: database ${database.name} as ${database.app}; model ${onPg.model}`);
+  }
 
   const configs = [
-    { name: '(a) embedded, 1 server', setup: embedded, env: {}, servers: 1 },
-    { name: '(b) PostgreSQL, 2 servers', setup: onPg, env: pgEnv, servers: 2, copies: true },
+    ...(embedded ? [{ name: '(a) embedded, 1 server', setup: embedded, env: {}, servers: 1 }] : []),
+    ...(onPg
+      ? [{ name: '(b) PostgreSQL, 2 servers', setup: onPg, env: pgEnv, servers: 2, copies: true }]
+      : []),
   ];
   for (const config of configs) {
     const urls = [];
@@ -193,12 +207,16 @@ try {
           ).rows.map((r) => r.pid),
         )
       : [];
-    rows.push(await drive(config, targets, { label: `${fmtInt(RATE)}/s`, rate: RATE, seconds: DURATION_S }));
-    rows.push(await drive(config, targets, { label: 'max', seconds: DURATION_S }));
-    // One request at a time per server: the latency of a request when nothing queues.
-    rows.push(
-      await drive(config, targets, { label: 'serial', seconds: DURATION_S, connections: config.servers }),
-    );
+    if (!pacedOnly) {
+      rows.push(
+        await drive(config, targets, { label: `${fmtInt(RATE)}/s`, rate: RATE, seconds: DURATION_S }),
+      );
+      rows.push(await drive(config, targets, { label: 'max', seconds: DURATION_S }));
+      // One request at a time per server: the latency of a request when nothing queues.
+      rows.push(
+        await drive(config, targets, { label: 'serial', seconds: DURATION_S, connections: config.servers }),
+      );
+    }
     for (const rate of PACED_RATES) rows.push(await paced(config, targets, { rate, seconds: PACED_S }));
     await Promise.all(servers.splice(0).map(stopServer));
     const appended = (await ledgerSize(config.setup, config.env)) - sizeBefore;
@@ -214,9 +232,11 @@ try {
   printTable();
 
   console.log('\nservice time of one request, in process, servers stopped (sequential, no queueing)');
-  await breakdown('(a) embedded', embedded, {});
-  await breakdown('(b) PostgreSQL', onPg, pgEnv);
-  await pgProbe(provisioned.appUrl);
+  if (embedded) await breakdown('(a) embedded', embedded, {});
+  if (onPg) {
+    await breakdown('(b) PostgreSQL', onPg, pgEnv);
+    await pgProbe(provisioned.appUrl);
+  }
   console.log(`load average at end: ${formatLoad()}`);
 
   console.log(
@@ -475,6 +495,10 @@ async function paced(config, targets, { rate, seconds }) {
   const urls = targets.map((t) => new URL(t));
   const total = Math.round(rate * seconds);
   const latencies = [];
+  // Diagnostics: how late the generator sent each request (timer granularity, a busy core) and each
+  // latency from the moment it was sent rather than due.
+  const lags = [];
+  const fromSend = [];
   let ok = 0;
   let nonOk = 0;
   let errors = 0;
@@ -489,6 +513,8 @@ async function paced(config, targets, { rate, seconds }) {
   };
   const send = (i, due) => {
     const k = i % targets.length;
+    const sentAt = performance.now();
+    lags.push(sentAt - due);
     const req = httpRequest(
       {
         host: urls[k].hostname,
@@ -507,6 +533,7 @@ async function paced(config, targets, { rate, seconds }) {
             if (Buffer.concat(chunks).toString('utf8').includes('"allow":true')) {
               ok += 1;
               latencies.push(ms);
+              fromSend.push(performance.now() - sentAt);
             } else mismatches += 1;
           } else nonOk += 1;
           settle();
@@ -519,6 +546,7 @@ async function paced(config, targets, { rate, seconds }) {
     });
     req.end(body);
   };
+  const gcBefore = await Promise.all(targets.map((t) => serverGc(t, config.setup.token)));
   const cpuBefore = cpuSnapshot();
   const start = performance.now();
   await new Promise((resolve) => {
@@ -539,6 +567,7 @@ async function paced(config, targets, { rate, seconds }) {
   const elapsed = (performance.now() - start) / 1000;
   const cpu = cpuSince(cpuBefore);
   for (const agent of agents) agent.destroy();
+  const gcAfter = await Promise.all(targets.map((t) => serverGc(t, config.setup.token)));
   errors += total - settled;
   config.answered = (config.answered ?? 0) + ok;
   const clean = nonOk === 0 && errors === 0 && mismatches === 0;
@@ -575,7 +604,51 @@ async function paced(config, targets, { rate, seconds }) {
         `whole machine ${per(cpu.machine)} (${((100 * cpu.machine) / (cpu.wall * cpu.cores)).toFixed(0)} % of ${cpu.cores} cores busy)`,
     );
   }
+  const lagSorted = Float64Array.from(lags).sort();
+  const sendSorted = Float64Array.from(fromSend).sort();
+  console.log(
+    `           generator lateness p50 ${fmtMs(percentile(lagSorted, 0.5))} p99 ${fmtMs(percentile(lagSorted, 0.99))} ms; ` +
+      `latency from send p50 ${fmtMs(percentile(sendSorted, 0.5))} p95 ${fmtMs(percentile(sendSorted, 0.95))} p99 ${fmtMs(percentile(sendSorted, 0.99))} ms`,
+  );
+  const pauses = gcAfter.map((after, i) => gcDelta(gcBefore[i], after));
+  if (pauses.every((p) => p !== undefined)) {
+    console.log(
+      `           GC pauses per server (count, total ms, by kind): ${pauses.map(formatGc).join(' | ')}`,
+    );
+  }
   return row;
+}
+
+/** The server's GC counters from its /metrics (prom-client's nodejs_gc_duration_seconds), or undefined. */
+async function serverGc(target, token) {
+  try {
+    const res = await fetch(new URL('/metrics', target), { headers: { authorization: `Bearer ${token}` } });
+    if (!res.ok) return undefined;
+    const gc = {};
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/.exec(line);
+      if (m) (gc[m[2]] ??= { sum: 0, count: 0 })[m[1]] = Number(m[3]);
+    }
+    return gc;
+  } catch {
+    return undefined;
+  }
+}
+
+function gcDelta(before, after) {
+  if (!before || !after) return undefined;
+  const out = {};
+  for (const [kind, a] of Object.entries(after)) {
+    const b = before[kind] ?? { sum: 0, count: 0 };
+    if (a.count > b.count) out[kind] = { count: a.count - b.count, ms: (a.sum - b.sum) * 1000 };
+  }
+  return out;
+}
+
+function formatGc(delta) {
+  const kinds = Object.entries(delta);
+  if (kinds.length === 0) return 'none';
+  return kinds.map(([kind, d]) => `${kind} ${d.count}, ${d.ms.toFixed(1)} ms`).join('; ');
 }
 
 /** CPU seconds used so far by the servers, this process, PostgreSQL's processes and the machine. */
