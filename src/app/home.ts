@@ -30,6 +30,7 @@ import type { AuthStore } from '../store/auth.js';
 import { openSqliteAuth } from '../store/sqlite-auth.js';
 import type { MonitorCounts } from '../store/monitor-counts.js';
 import { openSqliteMonitorCounts } from '../store/sqlite-monitor-counts.js';
+import { openPgLedger } from '../store/pg/pg-ledger.js';
 import { openPostgresStores, readDatabaseUrl } from '../store/pg/pool.js';
 import { openLargeObjects } from './large-objects.js';
 
@@ -84,6 +85,12 @@ export interface OpenHomeOptions {
    * Such a home must not append.
    */
   readonly allowLogKeyMismatch?: boolean;
+  /**
+   * On the embedded default, append in a worker thread (sqlite-ledger.ts, `appendWorker`): signing and
+   * the durable commit leave the thread that answers requests. `signet serve` sets it; a one-shot command
+   * would only pay the worker's start-up. Ignored on PostgreSQL and with `clock`.
+   */
+  readonly appendInWorker?: boolean;
 }
 
 /** `SIGNET_HOME`, or `./.signet` under the working directory. */
@@ -111,7 +118,7 @@ export async function openHome(dir: string, options: OpenHomeOptions = {}): Prom
           : ''),
     );
   }
-  return openHomeWithKey(dir, config, signer, publicPem, options);
+  return openHomeWithKey(dir, config, signer, publicPem, options, privatePem);
 }
 
 /**
@@ -124,8 +131,10 @@ export async function openHomeWithKey(
   signer: Signer,
   publicPem: string,
   options: OpenHomeOptions = {},
+  /** The PEM of `signer`'s key, for an append worker (`appendInWorker`); without it appends stay here. */
+  privatePem?: string,
 ): Promise<Home> {
-  const parts = await openStores(dir, config, signer, options);
+  const parts = await openStores(dir, config, signer, options, privatePem);
   try {
     const logKeys = await readLogKeys(parts.ledger, signer.publicKey);
     if (logKeys.current.keyId !== signer.keyId && options.allowLogKeyMismatch !== true) {
@@ -145,6 +154,7 @@ async function openStores(
   config: HomeConfig,
   signer: Signer,
   options: OpenHomeOptions,
+  privatePem: string | undefined,
 ): Promise<StoreParts> {
   const env = options.env ?? process.env;
   const database = readDatabaseUrl(env);
@@ -158,13 +168,22 @@ async function openStores(
       large.close();
       throw error;
     });
+    // As in the embedded home: envelopes in the entry rows only, served as objects from there, not a
+    // second copy of each in `objects` (rows an earlier version wrote there are still read first). This
+    // ledger, not `stores.ledger` (which also writes them to `objects`), is the one the home appends to.
+    const ledger = openPgLedger({
+      pool: stores.pool,
+      log: { origin: config.origin, signer },
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     return {
-      objects: stores.objects,
-      ledger: stores.ledger,
+      objects: withLedgerEnvelopes(stores.objects, ledger),
+      ledger,
       drafts: stores.drafts,
       auth: stores.auth,
       monitorCounts: stores.monitorCounts,
       close: async () => {
+        await ledger.close();
         await stores.close();
         large.close();
       },
@@ -176,6 +195,9 @@ async function openStores(
     file: path.join(dir, LEDGER_FILE),
     log: { origin: config.origin, signer },
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.appendInWorker === true && privatePem !== undefined && options.clock === undefined
+      ? { appendWorker: { privateKeyPem: privatePem } }
+      : {}),
   });
   const objects = withLedgerEnvelopes(createFsObjectStore(path.join(dir, OBJECTS_DIR)), ledger);
   const drafts = openSqliteDrafts(path.join(dir, LEDGER_FILE));

@@ -60,13 +60,22 @@ export async function overwriteObject(
 }
 
 /**
- * Makes the object store answer other bytes under an entry's id. On PostgreSQL the envelope object is a
- * row of `objects`: it is overwritten. The embedded home keeps envelopes in the ledger's rows only and
- * serves them as objects from there, reading a file under the id first: a file is planted there.
+ * Makes the object store answer other bytes under an entry's id. Both homes keep envelopes in the
+ * ledger's rows only and serve them as objects from there, reading the object store under the id first:
+ * a file is planted there, or on PostgreSQL a row of `objects` (one an earlier version wrote is
+ * overwritten).
  */
 export async function replaceEnvelopeObject(home: TempHome, id: string, bytes: Uint8Array): Promise<void> {
   if (home.database) {
-    await overwriteObject(home, id, () => bytes);
+    await superuser(home, async (client) => {
+      await client.query(REPLICA);
+      await client.query('ALTER TABLE objects DROP CONSTRAINT objects_digest, DROP CONSTRAINT objects_size');
+      await client.query(
+        `INSERT INTO objects (digest, size, bytes) VALUES ($1, $2, $3)
+           ON CONFLICT (digest) DO UPDATE SET size = excluded.size, bytes = excluded.bytes`,
+        [id, bytes.length, Buffer.from(bytes)],
+      );
+    });
     return;
   }
   const file = objectFile(home, id);

@@ -1,5 +1,5 @@
 // The Ledger contract over every adapter: SQLite (the embedded default) and PostgreSQL, the latter with
-// envelopes in another store and in its own database's objects table.
+// envelopes in another store, in its own database's objects table, and in the ledger's rows only.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,5 +66,29 @@ describeLedgerContract('postgres, envelopes in the database', {
   async cleanup() {
     current = undefined;
     await samePool.cleanup();
+  },
+});
+
+// The PostgreSQL home's set-up: envelopes in the ledger's rows only, served as objects by the view over
+// the database's object store.
+const rowsOnly = postgresFixture();
+let rowsOnlyStores: PostgresStores | undefined;
+describeLedgerContract('postgres, envelopes in the ledger only', {
+  async objects() {
+    rowsOnlyStores = await rowsOnly.open({
+      log: { origin: 'contract.example/ledger', signer: createSigner(generateKeyPair().privatePem) },
+    });
+    return rowsOnlyStores.objects;
+  },
+  async open(options) {
+    if (!rowsOnlyStores) throw new Error('objects() opens the database first');
+    const { objects: _unused, ...rest } = options;
+    void _unused;
+    return openPgLedger({ pool: rowsOnlyStores.pool, log: rest, ...rest });
+  },
+  envelopeObjects: (ledger, objects) => withLedgerEnvelopes(objects, ledger),
+  async cleanup() {
+    rowsOnlyStores = undefined;
+    await rowsOnly.cleanup();
   },
 });

@@ -3,9 +3,10 @@
 // Appends are group-committed (../group-commit.ts): those that arrive while a batch is in flight wait,
 // and the next batch appends all of them in one transaction. The transaction takes the ledger's
 // transaction advisory lock, reads the last entry, seals each draft of the batch (consecutive indices
-// after it, log time never before it, a signature each), stores the envelope objects, the entries, the
+// after it, log time never before it, a signature each), stores the entries (each with its envelope), the
 // tree nodes they complete (one pass, batch-tree.ts) and ONE signed checkpoint for the batch's final size,
-// and commits. The lock is held until COMMIT has made the rows visible, so the next writer — in this
+// and commits. The envelopes are written again as objects only when `objects` is given; the home leaves it
+// out and serves them from the entry rows (../ledger-envelopes.ts). The lock is held until COMMIT has made the rows visible, so the next writer — in this
 // process, another process or another server — reads the entries just committed: appends are serialised
 // by the database, one batch after another, and no two can be sealed with the same index (no fork) or skip
 // one (no gap). Should a writer ever skip the lock, the insert trigger (index must be the next one) and
@@ -56,11 +57,13 @@ export interface PgLedgerOptions {
   readonly pool: PgPool;
   readonly log: LogIdentity;
   /**
-   * Where each envelope is also stored. A PostgreSQL object store on the same database stores it in the
-   * append's own transaction; any other store is written inside the transaction, before COMMIT, so a
-   * crash leaves at most an unreferenced object, never an entry without its envelope object.
+   * Where each envelope is also stored as an object. A PostgreSQL object store on the same database
+   * stores it in the append's own transaction; any other store is written inside the transaction, before
+   * COMMIT, so a crash leaves at most an unreferenced object, never an entry without its envelope object.
+   * Absent: the envelope is kept in the entry's row only, and whoever serves objects reads it from there
+   * (the home: `withLedgerEnvelopes`), as with the SQLite ledger.
    */
-  readonly objects: ObjectStore;
+  readonly objects?: ObjectStore;
   /** Milliseconds since the epoch; injected for tests. The log never takes a client's time. */
   readonly clock?: () => number;
   /** How long an append waits for the ledger lock before failing with STORE_FAILURE; 60 s by default. */
@@ -85,7 +88,7 @@ const PAGE = 1000;
  *
  * @example
  * ```ts
- * const ledger = openPgLedger({ pool, log: { origin, signer }, objects });
+ * const ledger = openPgLedger({ pool, log: { origin, signer } });
  * const sealed = await ledger.append(draft); // committed and durable when this resolves
  * ```
  */
@@ -147,7 +150,7 @@ class PgLedger implements Ledger {
           const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
           const { start, entries } = batch;
           if (entries.length === 0) return batch.outcomes;
-          await storeEnvelopes(client, objects, entries);
+          if (objects !== undefined) await storeEnvelopes(client, objects, entries);
           // In index order in one statement: the entry trigger checks each against the row just before.
           await client.query(
             `INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash)
