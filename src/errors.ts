@@ -109,3 +109,52 @@ export function exitCodeOf(error: unknown): number {
 export function httpStatusOf(error: unknown): number {
   return isSignetError(error) ? error.httpStatus : 500;
 }
+
+/**
+ * An error as it crosses from a worker thread (structured clone keeps neither the class nor the code of an
+ * Error): what it takes to throw the same one on the other side.
+ */
+export interface TransferredError {
+  readonly name: string;
+  readonly message: string;
+  /** A SignetError's code, or a Node.js system error's (`EIO`). */
+  readonly code: string | undefined;
+  readonly signet: boolean;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+}
+
+export function transferError(error: unknown): TransferredError {
+  if (isSignetError(error)) {
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      signet: true,
+      details: error.details,
+    };
+  }
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { name: error.name, message: error.message, code, signet: false, details: undefined };
+  }
+  return { name: 'Error', message: String(error), code: undefined, signet: false, details: undefined };
+}
+
+const SIGNET_ERROR_CLASSES = new Map<string, typeof SignetError>([
+  ['SignetError', SignetError],
+  ['InputError', InputError],
+  ['VerificationError', VerificationError],
+  ['AuthorityError', AuthorityError],
+  ['StoreError', StoreError],
+]);
+
+/** The SignetError a worker sent, of the same class, code and details; undefined for any other error. */
+export function reviveSignetError(error: TransferredError): SignetError | undefined {
+  const Class = error.signet ? SIGNET_ERROR_CLASSES.get(error.name) : undefined;
+  if (Class === undefined || error.code === undefined || !(error.code in CODES)) return undefined;
+  return new Class(
+    error.code as ErrorCode,
+    error.message,
+    error.details ? { details: { ...error.details } } : {},
+  );
+}

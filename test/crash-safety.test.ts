@@ -1,5 +1,6 @@
 // Crash safety on both backends: a process appends entries and puts objects (some of them streamed
-// slowly, so that a kill lands mid-write) in a loop, printing each one only once it is acknowledged;
+// slowly, so that a kill lands mid-write) in a loop — on the embedded default every other round through the
+// ledger's append worker thread, as `signet serve` appends — printing each one only once it is acknowledged;
 // it is killed with SIGKILL at a random moment, many times over. Afterwards `signet verify` passes,
 // every acknowledged entry is at its index with its id, every acknowledged object is readable, and no
 // object that is listed fails its digest: no partial object is ever readable.
@@ -25,7 +26,10 @@ function writerScript(): string {
     const { subjectOf, predicateTypeOf } = await import(${JSON.stringify(distModule('ledger/entry.js'))});
     const { digestOfBytes } = await import(${JSON.stringify(distModule('signing/digest.js'))});
     const { randomBytes } = await import('node:crypto');
-    const home = await openHome(process.env.SIGNET_HOME);
+    // Odd rounds append as \`signet serve\` does, through the ledger's append worker (embedded default).
+    const home = await openHome(process.env.SIGNET_HOME, {
+      appendInWorker: process.env.SIGNET_TEST_APPEND_IN_WORKER === '1',
+    });
     const say = (line) => new Promise((resolve) => process.stdout.write(line + '\\n', resolve));
     await say('ready');
     for (let n = 0; ; n += 1) {
@@ -135,7 +139,10 @@ async function crashLoop(env: NodeJS.ProcessEnv): Promise<void> {
   expect(init.code, init.stderr).toBe(0);
   const acknowledged: Acknowledged = { entries: new Map(), objects: new Set() };
   for (let round = 0; round < ROUNDS; round += 1) {
-    await runAndKill({ ...env, SIGNET_HOME: home.dir }, acknowledged);
+    await runAndKill(
+      { ...env, SIGNET_HOME: home.dir, SIGNET_TEST_APPEND_IN_WORKER: round % 2 === 1 ? '1' : '0' },
+      acknowledged,
+    );
   }
   // The loop must have done real work for the test to mean anything.
   expect(acknowledged.entries.size).toBeGreaterThan(ROUNDS);

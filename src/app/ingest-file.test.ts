@@ -3,15 +3,14 @@
 // cut into 2, 3 and 4 ranges (a tiny minimum size forces the cut); quotes and the window bound send the
 // file back to one thread with the same result; failures reject with a coded error and stop every worker.
 import { Buffer } from 'node:buffer';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 
 import fc from 'fast-check';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { buildWorker, type WorkerBuild } from '../../test/helpers/worker-build.js';
 import { ingest, REPORTED_ROWS, type IngestReport } from '../monitor/ingest.js';
 import { ingestFile, type IngestFileOptions, type IngestFileTuning } from './ingest-file.js';
 import type { FeatureBins } from '../monitor/types.js';
@@ -36,38 +35,19 @@ let dir: string;
 let tuning: IngestFileTuning;
 let files = 0;
 
-// The worker runs in a thread of its own, outside vitest's TypeScript transform: it is transpiled here,
-// with the modules it imports, from the sources under test.
+// The worker runs in a thread of its own, outside vitest's TypeScript transform: it is transpiled, with
+// the modules it imports, from the sources under test.
+let worker: WorkerBuild;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'signet-parallel-'));
-  const src = fileURLToPath(new URL('..', import.meta.url));
-  const pending = ['app/ingest-worker.ts'];
-  const done = new Set<string>();
-  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
-    if (done.has(file)) continue;
-    done.add(file);
-    const { outputText } = ts.transpileModule(readFileSync(join(src, file), 'utf8'), {
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2022,
-        verbatimModuleSyntax: true,
-      },
-    });
-    const out = join(dir, 'build', file.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
-    for (const [, specifier] of outputText.matchAll(/from '(\.\.?\/[^']+)\.js'/g)) {
-      pending.push(posix.normalize(posix.join(posix.dirname(file), `${specifier}.ts`)));
-    }
-  }
-  tuning = {
-    minParallelBytes: 0,
-    chunkBytes: 64,
-    workerUrl: pathToFileURL(join(dir, 'build', 'app', 'ingest-worker.js')),
-  };
+  worker = buildWorker('app/ingest-worker.ts');
+  tuning = { minParallelBytes: 0, chunkBytes: 64, workerUrl: worker.url };
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  worker.remove();
+});
 
 function fileOf(bytes: Uint8Array | string): string {
   const path = join(dir, `traffic-${files++}.csv`);

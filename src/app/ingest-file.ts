@@ -21,15 +21,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-import {
-  AuthorityError,
-  InputError,
-  isSignetError,
-  SignetError,
-  StoreError,
-  VerificationError,
-  type ErrorCode,
-} from '../errors.js';
+import { InputError, isSignetError, reviveSignetError, SignetError } from '../errors.js';
 import {
   DEFAULT_MAX_WINDOWS,
   ingest,
@@ -52,13 +44,6 @@ const CR = 0x0d;
 const QUOTE = 0x22;
 // Paths that cannot be read are bad input; other read failures are not the caller's doing.
 const UNREADABLE = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);
-const SIGNET_ERRORS = new Map<string, typeof SignetError>([
-  ['SignetError', SignetError],
-  ['InputError', InputError],
-  ['VerificationError', VerificationError],
-  ['AuthorityError', AuthorityError],
-  ['StoreError', StoreError],
-]);
 
 export interface IngestFileOptions extends IngestSettings {
   /**
@@ -396,14 +381,8 @@ function sum(values: readonly number[]): number {
 
 /** The error a worker sent, as the SignetError it was (or a read failure). */
 function reviveError(path: string, error: WorkerError): SignetError {
-  const Class = error.signet ? SIGNET_ERRORS.get(error.name) : undefined;
-  if (Class !== undefined) {
-    return new Class(
-      error.code as ErrorCode,
-      error.message,
-      error.details ? { details: { ...error.details } } : {},
-    );
-  }
+  const revived = reviveSignetError(error);
+  if (revived !== undefined) return revived;
   return readFailure(path, Object.assign(new Error(error.message), { code: error.code }));
 }
 

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { isSignetError } from '../errors.js';
+import { transferError, type TransferredError } from '../errors.js';
 import { ingest, type IngestReport, type IngestSettings } from '../monitor/ingest.js';
 import type { FeatureBins } from '../monitor/types.js';
 
@@ -26,15 +26,8 @@ export interface IngestJob {
   readonly progress: boolean;
 }
 
-/** An error as it crosses back: what it takes to throw the same one on the other side. */
-export interface WorkerError {
-  readonly name: string;
-  readonly message: string;
-  /** A SignetError's code, or a Node.js system error's (`EIO`). */
-  readonly code: string | undefined;
-  readonly signet: boolean;
-  readonly details: Readonly<Record<string, unknown>> | undefined;
-}
+/** An error as it crosses back (errors.ts). */
+export type WorkerError = TransferredError;
 
 export type WorkerMessage =
   | { readonly kind: 'progress'; readonly bytes: number; readonly rows: number }
@@ -48,7 +41,7 @@ if (port !== null) {
   const post = (message: WorkerMessage): void => port.postMessage(message);
   run(job, post).then(
     (report) => post(report === undefined ? { kind: 'quote' } : { kind: 'done', report }),
-    (error: unknown) => post({ kind: 'error', error: toWorkerError(error) }),
+    (error: unknown) => post({ kind: 'error', error: transferError(error) }),
   );
 }
 
@@ -87,21 +80,4 @@ async function run(
     ...(job.progress ? { onProgress: (bytes, rows) => post({ kind: 'progress', bytes, rows }) } : {}),
   });
   return quoted ? undefined : report;
-}
-
-function toWorkerError(error: unknown): WorkerError {
-  if (isSignetError(error)) {
-    return {
-      name: error.name,
-      message: error.message,
-      code: error.code,
-      signet: true,
-      details: error.details,
-    };
-  }
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return { name: error.name, message: error.message, code, signet: false, details: undefined };
-  }
-  return { name: 'Error', message: String(error), code: undefined, signet: false, details: undefined };
 }

@@ -26,7 +26,8 @@ export function registerServeCommand(program: Command, out: Output): void {
       const port = parseCount(opts.port, '--port');
       if (port > MAX_PORT) throw new InputError('OUT_OF_RANGE', `--port must be 0–${MAX_PORT}`);
       const { startServer } = await import('../server/serve.js');
-      const home = await openHome(resolveHomeDir());
+      // Appends (one per gate request) are sealed and committed beside the thread that answers.
+      const home = await openHome(resolveHomeDir(), { appendInWorker: true });
       let server;
       try {
         server = await startServer({

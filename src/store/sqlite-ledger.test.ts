@@ -7,15 +7,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { distModule, runNodeScript } from '../../test/helpers/dist.js';
+import { buildWorker, type WorkerBuild } from '../../test/helpers/worker-build.js';
+import { InputError, StoreError } from '../errors.js';
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, type EntryDraft } from '../ledger/entry.js';
 import { createGenesisDraft } from '../ledger/genesis.js';
 import { LogVerifier } from '../ledger/log-verifier.js';
 import { MemoryTree, verifyConsistency, verifyInclusion } from '../ledger/merkle.js';
-import { createSigner, generateKeyPair } from '../signing/keys.js';
+import { createSigner, generateKeyPair, type Signer } from '../signing/keys.js';
 import type { Ledger } from './ledger.js';
 import { createMemoryObjectStore } from './memory-object-store.js';
 import type { ObjectStore } from './object-store.js';
@@ -135,17 +137,19 @@ describe('sqlite ledger', () => {
     await ledger.close();
   });
 
-  it('appends from several processes on one file are serialised: one tree, no fork, no gap', async () => {
+  it('appends from several processes on one file, some through append workers, are serialised: one tree, no fork, no gap', async () => {
     const keys = generateKeyPair();
     const file = path.join(dir, 'ledger.sqlite');
-    const writer = (name: string, count: number): string => `
+    // Two of the writers append through a worker thread, as `signet serve` does.
+    const writer = (name: string, count: number, worker = false): string => `
       import { openSqliteLedger } from ${JSON.stringify(distModule('store/sqlite-ledger.js'))};
       import { createMemoryObjectStore } from ${JSON.stringify(distModule('store/memory-object-store.js'))};
       import { createSigner } from ${JSON.stringify(distModule('signing/keys.js'))};
+      const pem = ${JSON.stringify(keys.privatePem)};
       const ledger = openSqliteLedger({
         file: ${JSON.stringify(file)},
-        log: { origin: ${JSON.stringify(ORIGIN)}, signer: createSigner(${JSON.stringify(keys.privatePem)}) },
-        objects: createMemoryObjectStore(),
+        log: { origin: ${JSON.stringify(ORIGIN)}, signer: createSigner(pem) },
+        ...(${worker} ? { appendWorker: { privateKeyPem: pem } } : { objects: createMemoryObjectStore() }),
       });
       const ids = [];
       for (let i = 0; i < ${count}; i++) {
@@ -156,7 +160,9 @@ describe('sqlite ledger', () => {
       await ledger.close();
       process.stdout.write(JSON.stringify(ids));
     `;
-    const runs = await Promise.all(['a', 'b', 'c', 'd'].map((name) => runNodeScript(writer(name, 40))));
+    const runs = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name, i) => runNodeScript(writer(name, 40, i >= 2))),
+    );
     const acknowledged = runs.flatMap((run) => {
       expect(run.code, run.stderr).toBe(0);
       return JSON.parse(run.stdout) as string[];
@@ -292,5 +298,94 @@ describe('sqlite ledger', () => {
     await verifyAll(ledger, keys.publicKey);
     await writer.close();
     await ledger.close();
+  });
+});
+
+// `appendWorker` (what `signet serve` sets): the worker, transpiled from the sources, seals and commits.
+describe('sqlite ledger, append worker', () => {
+  let worker: WorkerBuild;
+  beforeAll(() => {
+    worker = buildWorker('store/sqlite-append-worker.ts');
+  });
+  afterAll(() => worker.remove());
+
+  /** A ledger whose own signer refuses to sign: only the worker can seal. */
+  function openWithWorker(privateKeyPem: string, keyPem = privateKeyPem, url = worker.url): Ledger {
+    const real = createSigner(keyPem);
+    const refusing: Signer = {
+      keyId: real.keyId,
+      publicKey: real.publicKey,
+      sign: () => {
+        throw new Error('signed on the calling thread');
+      },
+    };
+    return openSqliteLedger({
+      file: path.join(dir, 'ledger.sqlite'),
+      log: { origin: ORIGIN, signer: refusing },
+      appendWorker: { privateKeyPem, url },
+    });
+  }
+
+  it('seals and commits in the worker: the calling thread never signs, and the tree verifies', async () => {
+    const keys = generateKeyPair();
+    const ledger = openWithWorker(keys.privatePem);
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const sealed = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.append(note(i))));
+    expect(sealed.map((e) => e.index)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    // Read back on this thread's connection: every committed batch is visible.
+    expect(await ledger.size()).toBe(41);
+    await verifyAll(ledger, keys.publicKey);
+    await ledger.close();
+  });
+
+  it('a draft that cannot be sealed fails alone, with its own error class and code', async () => {
+    const keys = generateKeyPair();
+    const ledger = openWithWorker(keys.privatePem);
+    const bad = { ...note(1), predicateType: 'not a predicate type' };
+    const [good, refused, after] = await Promise.allSettled([
+      ledger.append(note(0)),
+      ledger.append(bad),
+      ledger.append(note(2)),
+    ]);
+    expect(good.status).toBe('fulfilled');
+    expect(after.status).toBe('fulfilled');
+    expect(refused.status).toBe('rejected');
+    const error = (refused as PromiseRejectedResult).reason as unknown;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error).toMatchObject({ code: 'INVALID_STATEMENT' });
+    expect(await ledger.size()).toBe(2);
+    await ledger.close();
+  });
+
+  it('a worker given another key than the ledger signer refuses to start, and nothing is appended', async () => {
+    const keys = generateKeyPair();
+    const other = generateKeyPair();
+    const ledger = openWithWorker(other.privatePem, keys.privatePem);
+    const failure = ledger.append(note(0));
+    await expect(failure).rejects.toBeInstanceOf(StoreError);
+    await expect(failure).rejects.toThrow(/could not start its append worker.*not the ledger's/);
+    expect(await ledger.size()).toBe(0);
+    await ledger.close();
+  });
+
+  it('without the worker script beside the module, appends run on the calling thread', async () => {
+    const keys = generateKeyPair();
+    const missing = new URL('missing-worker.js', worker.url);
+    const ledger = openWithWorker(keys.privatePem, keys.privatePem, missing);
+    // The refusing signer is this thread's: appending here fails, which shows where it ran.
+    await expect(ledger.append(note(0))).rejects.toThrow(/signed on the calling thread/);
+    await ledger.close();
+  });
+
+  it('refuses options that cannot cross threads', () => {
+    const keys = generateKeyPair();
+    expect(() =>
+      openSqliteLedger({
+        file: path.join(dir, 'ledger.sqlite'),
+        log: { origin: ORIGIN, signer: createSigner(keys.privatePem) },
+        objects: createMemoryObjectStore(),
+        appendWorker: { privateKeyPem: keys.privatePem, url: worker.url },
+      }),
+    ).toThrow(/appendWorker cannot be combined/);
   });
 });

@@ -6,24 +6,22 @@
 // tree, one signed checkpoint for the batch's final size, one durable commit (WAL, synchronous=FULL). A
 // crash leaves the whole batch or nothing; an append resolves only after its batch has committed.
 //
-// The write transaction never waits on the event loop. A batch is sealed against the last committed
-// entry and its envelope objects are stored first (a crash then leaves at most unreferenced objects,
-// never an entry whose envelope object is missing); then, synchronously, BEGIN IMMEDIATE takes SQLite's
-// write lock, checks that the last entry is still the one sealed against, inserts and commits. Were the
-// transaction to await the object store instead, another connection of this process writing the same
-// file (auth, drafts) would block the thread in its busy handler while the lock holder could never run:
-// a deadlock until the busy timeout. When another process appended in between, the batch is sealed again
-// against its entries (the objects already stored stay, unreferenced and harmless); after a few such
-// retries the batch holds the lock from the read to the commit, so that it cannot starve.
+// The write side (sealing, the transaction, the retry when another process appended meanwhile) is in
+// sqlite-append.ts. It runs on this connection, on the caller's thread, or — with `appendWorker`, which
+// `signet serve` sets — in a worker thread on a connection of its own (sqlite-append-worker.ts): signing
+// and the COMMIT's fsync then no longer stop the thread that answers requests, and the requests that
+// arrive meanwhile make up the next batch. Reads always run here, on this connection (WAL: a read never
+// waits for the writer and sees every committed batch).
 //
 // The tree keeps every perfect subtree hash (`nodes`), so an append stores O(1) amortised nodes and a
 // proof reads O(log n) of them: the tree is never rebuilt. Statements are prepared once, when the ledger
 // is opened.
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
-import { InputError, StoreError } from '../errors.js';
-import { LOG_KEY_KIND } from '../ledger/log-keys.js';
-import { signCheckpoint } from '../ledger/checkpoint.js';
+import { InputError, reviveSignetError, StoreError, type TransferredError } from '../errors.js';
 import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
 import {
   consistencyProofPlan,
@@ -33,25 +31,13 @@ import {
   type Plan,
 } from '../ledger/merkle.js';
 import type { Digest } from '../signing/digest.js';
-import type { Signer } from '../signing/keys.js';
-import { batchAppendPlan } from './batch-tree.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
-import {
-  isKeyRotated,
-  KeyAnnouncementCache,
-  sealBatch,
-  type KeyAnnouncement,
-  type LastEntry,
-  type SealedBatch,
-} from './seal-batch.js';
+import { SqliteAppender, storeError, type LogIdentity } from './sqlite-append.js';
+import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
 
-export interface LogIdentity {
-  /** The checkpoint origin line, also the signed-note key name. */
-  readonly origin: string;
-  readonly signer: Signer;
-}
+export type { LogIdentity } from './sqlite-append.js';
 
 export interface SqliteLedgerOptions {
   readonly file: string;
@@ -74,6 +60,14 @@ export interface SqliteLedgerOptions {
   readonly durability?: 'full' | 'fast';
   /** At most this many appends share one transaction and one checkpoint; DEFAULT_MAX_BATCH (256) by default. */
   readonly maxBatch?: number;
+  /**
+   * Append in a worker thread, on a connection of its own: sealing (a signature per entry, one per
+   * checkpoint) and the durable COMMIT leave the calling thread (`signet serve` sets it). The worker
+   * signs, so it is given the log key's PEM, which must be `log.signer`'s key. Not with `objects`,
+   * `clock` or `durability: 'fast'`, which cannot cross threads. When the worker's script is not beside
+   * this module (run from the TypeScript sources), appends run on the calling thread.
+   */
+  readonly appendWorker?: { readonly privateKeyPem: string; readonly url?: URL };
 }
 
 const SCHEMA_VERSION = 1;
@@ -121,35 +115,37 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
   return new SqliteLedger(options);
 }
 
-/** Seal-then-check attempts before a batch holds the write lock from its read to its commit. */
-const OPTIMISTIC_ATTEMPTS = 3;
-
-/** A sealed batch with everything its transaction writes, computed before the transaction. */
-interface PreparedBatch extends SealedBatch {
-  readonly last: LastEntry | undefined;
-  readonly nodes: readonly { readonly node: NodeId; readonly hash: Uint8Array }[];
-  readonly size: number;
-  readonly note: Uint8Array;
+/** What appends a batch: the in-thread appender or the worker. */
+interface BatchAppender {
+  appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]>;
+  close(): Promise<void>;
 }
 
 class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
-  private readonly clock: () => number;
   private readonly group: GroupCommit<EntryDraft, SealedEntry>;
   private readonly statements: ReturnType<typeof prepareStatements>;
   /** `entriesOfKinds` statements by number of kinds. */
   private readonly byKinds = new Map<number, Database.Statement>();
-  private readonly announcements = new KeyAnnouncementCache();
-  /** Inserts a prepared batch if the last entry is still the one it was sealed after; false if not. */
-  private readonly writeIfUnchanged: Database.Transaction<(batch: PreparedBatch) => boolean>;
+  private readonly appender: BatchAppender;
 
-  constructor(private readonly options: SqliteLedgerOptions) {
-    this.clock = options.clock ?? Date.now;
+  constructor(options: SqliteLedgerOptions) {
+    const { appendWorker } = options;
+    if (
+      appendWorker !== undefined &&
+      (options.objects !== undefined || options.clock !== undefined || options.durability === 'fast')
+    ) {
+      throw new InputError(
+        'INVALID_ARGUMENT',
+        'appendWorker cannot be combined with objects, clock or durability: fast',
+      );
+    }
+    const busyTimeoutMs = options.busyTimeoutMs ?? 60_000;
     try {
       this.db = new Database(options.file, { fileMustExist: false });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(options.durability === 'fast' ? 'synchronous = OFF' : 'synchronous = FULL');
-      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 60_000}`);
+      this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       this.db.exec(SCHEMA);
       this.db
         .prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)`)
@@ -158,13 +154,21 @@ class SqliteLedger implements Ledger {
     } catch (error) {
       throw storeError(`could not open the ledger database ${options.file}`, error);
     }
-    this.writeIfUnchanged = this.db.transaction((batch: PreparedBatch) => {
-      if (!sameEntry(this.lastEntry(), batch.last)) return false;
-      this.write(batch);
-      return true;
-    });
+    const workerUrl = appendWorker?.url ?? new URL('./sqlite-append-worker.js', import.meta.url);
+    if (appendWorker !== undefined && existsSync(fileURLToPath(workerUrl))) {
+      this.appender = new WorkerAppender(workerUrl, {
+        file: options.file,
+        origin: options.log.origin,
+        privateKeyPem: appendWorker.privateKeyPem,
+        keyId: options.log.signer.keyId,
+        busyTimeoutMs,
+      });
+    } else {
+      const appender = new SqliteAppender(this.db, options.log, options.clock ?? Date.now, options.objects);
+      this.appender = { appendBatch: (drafts) => appender.appendBatch(drafts), close: async () => {} };
+    }
     this.group = createGroupCommit(
-      (drafts) => this.appendBatch(drafts),
+      (drafts) => this.appender.appendBatch(drafts),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
     );
   }
@@ -173,82 +177,7 @@ class SqliteLedger implements Ledger {
     return this.group.submit(draft);
   }
 
-  private async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
-    try {
-      for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-        const batch = this.prepare(drafts, this.lastEntry());
-        if (batch.entries.length === 0) return batch.outcomes;
-        await this.putEnvelopes(batch);
-        // Synchronous from BEGIN IMMEDIATE to COMMIT (better-sqlite3 runs the function in between).
-        if (this.writeIfUnchanged.immediate(batch)) return batch.outcomes;
-      }
-      // Other processes appended between each read and write: hold the lock throughout this time. This
-      // transaction awaits the object store, so the deadlock described at the top is possible here only.
-      const { db } = this;
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const batch = this.prepare(drafts, this.lastEntry());
-        await this.putEnvelopes(batch);
-        if (batch.entries.length > 0) this.write(batch);
-        db.exec('COMMIT');
-        return batch.outcomes;
-      } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw error;
-      }
-    } catch (error) {
-      if (error instanceof InputError || isKeyRotated(error)) throw error;
-      throw storeError('append failed', error);
-    }
-  }
-
-  /** Seals the batch after `last` and computes its tree nodes, root and signed checkpoint. */
-  private prepare(drafts: readonly EntryDraft[], last: LastEntry | undefined): PreparedBatch {
-    const { origin, signer } = this.options.log;
-    // Read with `last`: a transaction that finds the last entry unchanged finds no newer rotation either.
-    const sealed = sealBatch(drafts, last, this.options.log, this.clock, this.keyAnnouncement());
-    if (sealed.entries.length === 0)
-      return { ...sealed, last, nodes: [], size: sealed.start, note: new Uint8Array() };
-    // The frontier nodes read here are final (append-only), so they hold inside the transaction as long
-    // as the last entry is unchanged, which the transaction checks.
-    const plan = batchAppendPlan(
-      sealed.start,
-      sealed.entries.map((e) => e.leafHash),
-    );
-    const { nodes, root } = plan.assemble(this.fetchNodes(plan.nodes));
-    const size = sealed.start + sealed.entries.length;
-    const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
-    return { ...sealed, last, nodes, size, note };
-  }
-
-  private async putEnvelopes(batch: SealedBatch): Promise<void> {
-    const { objects } = this.options;
-    if (objects === undefined) return;
-    await Promise.all(batch.entries.map((entry) => objects.put(entry.envelope)));
-  }
-
-  /** The batch's rows, inside the caller's transaction; synchronous. */
-  private write(batch: PreparedBatch): void {
-    const { insertEntry, insertNode, insertCheckpoint } = this.statements;
-    for (const e of batch.entries) insertEntry.run(e.index, e.id, e.kind, e.time, e.envelope);
-    for (const { node, hash } of batch.nodes) insertNode.run(node.level, node.index, hash);
-    insertCheckpoint.run(batch.size, batch.note);
-  }
-
-  /** The latest `log-key` entry's announcement (sealBatch refuses to sign with another key). */
-  private keyAnnouncement(): KeyAnnouncement | undefined {
-    const row = this.statements.lastRotation.get() as { idx: number } | undefined;
-    if (row === undefined) return undefined;
-    return (
-      this.announcements.known(row.idx) ??
-      this.announcements.remember(
-        row.idx,
-        toStoredEntry(this.statements.read.get(row.idx) as EntryRow).envelope,
-      )
-    );
-  }
-
-  private lastEntry(): LastEntry | undefined {
+  private lastEntry(): { index: number; time: string } | undefined {
     const row = this.statements.last.get() as { idx: number; time: string } | undefined;
     return row ? { index: row.idx, time: row.time } : undefined;
   }
@@ -330,6 +259,7 @@ class SqliteLedger implements Ledger {
 
   async close(): Promise<void> {
     await this.group.drained();
+    await this.appender.close();
     this.db.close();
   }
 
@@ -370,22 +300,12 @@ const PAGE = 1000;
 function prepareStatements(db: Database.Database) {
   return {
     last: db.prepare('SELECT idx, time FROM entries ORDER BY idx DESC LIMIT 1'),
-    lastRotation: db.prepare(
-      `SELECT idx FROM entries WHERE kind = '${LOG_KEY_KIND}' ORDER BY idx DESC LIMIT 1`,
-    ),
     read: db.prepare('SELECT * FROM entries WHERE idx = ?'),
     find: db.prepare('SELECT * FROM entries WHERE id = ?'),
     range: db.prepare('SELECT * FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?'),
     checkpoint: db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
     node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
-    insertEntry: db.prepare('INSERT INTO entries (idx, id, kind, time, envelope) VALUES (?, ?, ?, ?, ?)'),
-    insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
-    insertCheckpoint: db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'),
   };
-}
-
-function sameEntry(a: LastEntry | undefined, b: LastEntry | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : a.index === b.index && a.time === b.time;
 }
 
 function toStoredEntry(row: EntryRow): StoredEntry {
@@ -398,8 +318,97 @@ function toStoredEntry(row: EntryRow): StoredEntry {
   };
 }
 
-function storeError(message: string, error: unknown): StoreError {
-  const detail = error instanceof Error ? error.message : String(error);
-  const code = detail.includes('append-only') ? 'APPEND_ONLY' : 'STORE_FAILURE';
-  return new StoreError(code, `${message}: ${detail}`, { cause: error });
+interface PendingBatch {
+  resolve(outcomes: readonly Outcome<SealedEntry>[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Appends through sqlite-append-worker.ts. The worker is started when the ledger opens (a server pays its
+ * start-up before the first request, not during it) and again after it stopped; it is referenced only
+ * while a batch is in flight, so that an idle ledger never keeps the process alive. A worker that dies
+ * fails the batch in flight with STORE_FAILURE: that batch may or may not have committed, as with a lost
+ * reply to a COMMIT, and `signet verify` still holds either way.
+ */
+class WorkerAppender implements BatchAppender {
+  private started: Promise<Worker> | undefined;
+  private readonly pending = new Map<number, PendingBatch>();
+  private seq = 0;
+
+  constructor(
+    private readonly url: URL,
+    private readonly data: AppendWorkerData,
+  ) {
+    this.start().catch(() => {
+      // Reported by the first append, which starts it again.
+    });
+  }
+
+  private start(): Promise<Worker> {
+    if (this.started !== undefined) return this.started;
+    const started = new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(this.url, {
+        workerData: this.data,
+        // A script run with `node --input-type=module -e` passes that flag on, and a worker refuses it.
+        execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
+      });
+      let ready = false;
+      worker.on('message', (reply: AppendReply) => {
+        if (reply.kind === 'ready') {
+          ready = true;
+          if (this.pending.size === 0) worker.unref();
+          resolve(worker);
+        } else if (reply.kind === 'failed') {
+          reject(workerError('the ledger could not start its append worker', reply.error));
+        } else {
+          const batch = this.pending.get(reply.seq);
+          if (batch === undefined) return;
+          this.pending.delete(reply.seq);
+          if (this.pending.size === 0) worker.unref();
+          if (reply.kind === 'error') batch.reject(workerError('append failed', reply.error));
+          else
+            batch.resolve(
+              reply.outcomes.map((o) =>
+                o.ok ? o : { ok: false, error: workerError('append failed', o.error) },
+              ),
+            );
+        }
+      });
+      const stopped = (why: string): void => {
+        if (this.started === started) this.started = undefined;
+        const error = new StoreError('STORE_FAILURE', `the ledger's append worker stopped: ${why}`);
+        if (!ready) reject(error);
+        for (const batch of this.pending.values()) batch.reject(error);
+        this.pending.clear();
+      };
+      worker.on('error', (error) => stopped(error.message));
+      worker.on('exit', (code) => stopped(`exit code ${code}`));
+    });
+    this.started = started;
+    return started;
+  }
+
+  async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
+    const worker = await this.start();
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ kind: 'append', seq, drafts } satisfies AppendRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = await this.started?.catch(() => undefined);
+    if (worker === undefined) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
+    worker.postMessage({ kind: 'close' } satisfies AppendRequest);
+    await exited;
+  }
+}
+
+/** The SignetError the worker sent, as it was; anything else as a STORE_FAILURE that says where. */
+function workerError(what: string, error: TransferredError): Error {
+  return reviveSignetError(error) ?? new StoreError('STORE_FAILURE', `${what}: ${error.message}`);
 }

@@ -17,6 +17,8 @@ import type { ObjectStore } from '../object-store.js';
 export interface LedgerOpenOptions {
   readonly origin: string;
   readonly signer: Signer;
+  /** The PEM of `signer`'s key, for an adapter that signs in another thread. */
+  readonly privatePem: string;
   readonly objects: ObjectStore;
   readonly clock?: () => number;
 }
@@ -89,6 +91,7 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
       const ledger = await subject.open({
         origin: ORIGIN,
         signer: createSigner(keys.privatePem),
+        privatePem: keys.privatePem,
         objects,
         ...(options.clock ? { clock: options.clock } : {}),
       });

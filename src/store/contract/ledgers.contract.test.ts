@@ -4,12 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { afterAll } from 'vitest';
+
 import { postgresFixture } from '../../../test/helpers/postgres.js';
 import { createSigner, generateKeyPair } from '../../signing/keys.js';
 import { openPgLedger } from '../pg/pg-ledger.js';
 import type { PostgresStores } from '../pg/pool.js';
 import { withLedgerEnvelopes } from '../ledger-envelopes.js';
 import { openSqliteLedger } from '../sqlite-ledger.js';
+import { buildWorker } from '../../../test/helpers/worker-build.js';
 import { describeLedgerContract } from './ledger-contract.js';
 
 const dirs: string[] = [];
@@ -32,6 +35,29 @@ describeLedgerContract('sqlite, envelopes in the ledger only', {
     const { objects: _unused, ...rest } = options;
     void _unused;
     return openSqliteLedger({ file: path.join(dir, 'ledger.sqlite'), log: rest, ...rest });
+  },
+  envelopeObjects: (ledger, objects) => withLedgerEnvelopes(objects, ledger),
+  async cleanup() {
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  },
+});
+
+// The server's set-up (`signet serve`): appends sealed and committed by a worker thread on a connection of
+// its own, transpiled from the sources. A test that injects a clock runs on this thread: a clock cannot
+// cross threads.
+const appendWorker = buildWorker('store/sqlite-append-worker.ts');
+afterAll(() => appendWorker.remove());
+describeLedgerContract('sqlite, append worker', {
+  async open(options) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'signet-ledger-contract-'));
+    dirs.push(dir);
+    const { objects: _unused, clock, privatePem, ...log } = options;
+    void _unused;
+    return openSqliteLedger({
+      file: path.join(dir, 'ledger.sqlite'),
+      log,
+      ...(clock ? { clock } : { appendWorker: { privateKeyPem: privatePem, url: appendWorker.url } }),
+    });
   },
   envelopeObjects: (ledger, objects) => withLedgerEnvelopes(objects, ledger),
   async cleanup() {

@@ -1,0 +1,78 @@
+// A worker_threads entry (see sqlite-ledger.ts, `appendWorker`): owns a connection of its own to the
+// ledger database and appends the batches the ledger posts, one at a time, with the same code as the
+// in-thread path (sqlite-append.ts). Signing each entry and the checkpoint, and SQLite's COMMIT with its
+// fsync, then run beside the thread that answers requests instead of stopping it.
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { transferError, type TransferredError } from '../errors.js';
+import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
+import { createSigner } from '../signing/keys.js';
+import { SqliteAppender } from './sqlite-append.js';
+
+/** What the worker is given (structured-cloned: data only). */
+export interface AppendWorkerData {
+  readonly file: string;
+  readonly origin: string;
+  /** PKCS#8 PEM of the log key: the worker signs. */
+  readonly privateKeyPem: string;
+  /** The key id the ledger's signer has: the worker refuses to start with another key. */
+  readonly keyId: string;
+  readonly busyTimeoutMs: number;
+}
+
+/** Ledger → worker: a batch to append, or the end (the worker closes its connection and exits). */
+export type AppendRequest =
+  | { readonly kind: 'append'; readonly seq: number; readonly drafts: readonly EntryDraft[] }
+  | { readonly kind: 'close' };
+
+/** One draft's outcome as it crosses back. */
+export type TransferredOutcome =
+  | { readonly ok: true; readonly value: SealedEntry }
+  | { readonly ok: false; readonly error: TransferredError };
+
+/** Worker → ledger. */
+export type AppendReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'failed'; readonly error: TransferredError }
+  | { readonly kind: 'done'; readonly seq: number; readonly outcomes: readonly TransferredOutcome[] }
+  | { readonly kind: 'error'; readonly seq: number; readonly error: TransferredError };
+
+const port = parentPort;
+if (port !== null) {
+  const data = workerData as AppendWorkerData;
+  const post = (reply: AppendReply): void => port.postMessage(reply);
+  let appender: SqliteAppender;
+  let db: Database.Database;
+  try {
+    const signer = createSigner(data.privateKeyPem);
+    if (signer.keyId !== data.keyId) {
+      throw new Error(`the append worker was given key ${signer.keyId}, not the ledger's ${data.keyId}`);
+    }
+    db = new Database(data.file, { fileMustExist: true });
+    // Per connection: as durable as the ledger's own (WAL is a property of the file, already set).
+    db.pragma('synchronous = FULL');
+    db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
+    appender = new SqliteAppender(db, { origin: data.origin, signer }, Date.now);
+    post({ kind: 'ready' });
+  } catch (error) {
+    post({ kind: 'failed', error: transferError(error) });
+    process.exit(1);
+  }
+  // One batch at a time: the ledger's group commit posts the next only after this one's reply.
+  port.on('message', (request: AppendRequest) => {
+    if (request.kind === 'close') {
+      db.close();
+      process.exit(0);
+    }
+    appender.appendBatch(request.drafts).then(
+      (outcomes) =>
+        post({
+          kind: 'done',
+          seq: request.seq,
+          outcomes: outcomes.map((o) => (o.ok ? o : { ok: false, error: transferError(o.error) })),
+        }),
+      (error: unknown) => post({ kind: 'error', seq: request.seq, error: transferError(error) }),
+    );
+  });
+}
