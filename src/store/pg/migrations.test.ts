@@ -4,8 +4,14 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { asSuperuser, createTestDatabase, type TestDatabase } from '../../../test/helpers/postgres.js';
+import { signCheckpoint } from '../../ledger/checkpoint.js';
+import { createGenesisDraft } from '../../ledger/genesis.js';
+import { LogVerifier } from '../../ledger/log-verifier.js';
 import { createSigner, generateKeyPair } from '../../signing/keys.js';
+import { batchAppendPlan } from '../batch-tree.js';
+import { sealBatch } from '../seal-batch.js';
 import { migrate, migrateDatabase, MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.js';
+import { openPgLedger } from './pg-ledger.js';
 import { openPostgresStores } from './pool.js';
 
 const databases: TestDatabase[] = [];
@@ -38,6 +44,12 @@ const recorded = (url: string) =>
   );
 
 const log = () => ({ origin: 'test.example/migrations', signer: createSigner(generateKeyPair().privatePem) });
+
+const note = (i: number) => ({
+  subject: [{ name: `note-${i}`, digest: { sha256: 'ab'.repeat(32) } }],
+  predicateType: 'urn:signet:test-note:v1',
+  predicate: { i },
+});
 
 describe('postgres migrations', () => {
   it('applies every migration once, in order; applying them again is a no-op', async () => {
@@ -116,6 +128,74 @@ describe('postgres migrations', () => {
         async (c) => (await c.query("SELECT to_regclass('half_done') AS t")).rows[0].t,
       ),
     ).toBe(null);
+  });
+
+  it('upgrades a version-5 database holding a log: the application role appends on from where it was', async () => {
+    const db = await fresh();
+    const appRole = `signet_test_upgrade_${db.name.slice(-12)}`;
+    await asSuperuser(db.url, (c) => c.query(`CREATE ROLE ${appRole} LOGIN`));
+    try {
+      const before = MIGRATIONS.filter((m) => m.version <= 5);
+      await withPool(db.url, (pool) => migrateDatabase(pool, { migrations: before, appRole }));
+      // A log written as version 5 wrote it: the batch's entries, nodes and checkpoint, one INSERT each.
+      const keys = generateKeyPair();
+      const log = { origin: 'test.example/migrations', signer: createSigner(keys.privatePem) };
+      const drafts = [
+        createGenesisDraft({ origin: log.origin, logPublicKey: keys.publicKey }),
+        ...[1, 2, 3, 4].map((i) => note(i)),
+      ];
+      const { entries } = sealBatch(drafts, undefined, log, Date.now);
+      const { nodes, root } = batchAppendPlan(
+        0,
+        entries.map((e) => e.leafHash),
+      ).assemble([]);
+      await asSuperuser(db.url, async (c) => {
+        await c.query('BEGIN');
+        for (const e of entries) {
+          await c.query(
+            'INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)',
+            [e.index, e.id, e.kind, e.time, Buffer.from(e.envelope), Buffer.from(e.leafHash)],
+          );
+        }
+        for (const n of nodes) {
+          await c.query('INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)', [
+            n.node.level,
+            n.node.index,
+            Buffer.from(n.hash),
+          ]);
+        }
+        const checkpoint = signCheckpoint(
+          { origin: log.origin, size: 5, rootHash: root },
+          log.origin,
+          log.signer,
+        );
+        await c.query('INSERT INTO ledger_checkpoints (size, note) VALUES (5, $1)', [
+          Buffer.from(checkpoint),
+        ]);
+        await c.query('COMMIT');
+      });
+      // Migrated as `signet db migrate` does, without naming the application role.
+      expect(await withPool(db.url, (pool) => migrateDatabase(pool))).toEqual({
+        from: 5,
+        to: SCHEMA_VERSION,
+        applied: MIGRATIONS.filter((m) => m.version > 5).map((m) => m.version),
+      });
+      const appUrl = new URL(db.url);
+      appUrl.username = appRole;
+      await withPool(appUrl.toString(), async (pool) => {
+        const ledger = openPgLedger({ pool, log, maxBatch: 4 });
+        const sealed = await Promise.all([5, 6, 7, 8, 9, 10].map((i) => ledger.append(note(i))));
+        expect(sealed.map((e) => e.index)).toEqual([5, 6, 7, 8, 9, 10]);
+        const verifier = new LogVerifier({ origin: log.origin, logPublicKey: keys.publicKey });
+        for await (const stored of ledger.entries()) verifier.add(stored.envelope, stored.id);
+        expect(verifier.checkCheckpoint((await ledger.checkpoint()).note).size).toBe(11);
+        await ledger.close();
+      });
+    } finally {
+      await db.drop();
+      databases.splice(databases.indexOf(db), 1);
+      await asSuperuser(db.url.replace(/\/[^/]*$/, '/postgres'), (c) => c.query(`DROP ROLE ${appRole}`));
+    }
   });
 
   it('with migrations turned off, refuses to start on a database that is not migrated', async () => {

@@ -11,7 +11,8 @@
 // TRUNCATE with SQLSTATE SG001 for every role, the owner included, and insert triggers refuse a row that
 // would break the tree (SG002): an index that is not the next one (a gap or a fork), an id or leaf hash
 // that is not the hash of the envelope, a time before the previous entry's, a tree node that is not the
-// hash of its children. The application role is granted SELECT and INSERT only on them (`APP_PRIVILEGES`).
+// hash of its children. The application role is granted SELECT and INSERT only on them (`APP_PRIVILEGES`);
+// the one function it calls to append, `signet_append_batch`, runs with its privileges (SECURITY INVOKER).
 import { escapeIdentifier } from 'pg';
 
 import { StoreError } from '../../errors.js';
@@ -231,6 +232,39 @@ CREATE TABLE monitor_window_counts (
 );
 `;
 
+// One append batch's rows in one call, so in one round trip (pg-ledger.ts): the entries in index order,
+// then the tree nodes bottom-up, then the checkpoint. Three INSERT statements, as the ledger sent them
+// before, not one statement of data-modifying CTEs: those share one snapshot, so a node's trigger would
+// not see the entries inserted beside it. Here each statement sees the rows of the ones before, and every
+// insert trigger checks each row as it did. SECURITY INVOKER (the default, stated): it runs with the
+// caller's privileges, so only a role that may INSERT into the ledger tables can append through it;
+// EXECUTE is therefore granted to PUBLIC explicitly (whatever the default privileges say), and a schema
+// migrated without `appRole` (`signet db migrate`) still lets the application role append.
+const APPEND_BATCH = `
+CREATE FUNCTION signet_append_batch(
+  entry_idx bigint[], entry_id text[], entry_kind text[], entry_time text[],
+  entry_envelope bytea[], entry_leaf_hash bytea[],
+  node_level smallint[], node_idx bigint[], node_hash bytea[],
+  checkpoint_size bigint, checkpoint_note bytea
+) RETURNS void LANGUAGE plpgsql VOLATILE SECURITY INVOKER AS $$
+BEGIN
+  INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash)
+    SELECT e.idx, e.id, e.kind, e.time, e.envelope, e.leaf_hash
+      FROM unnest(entry_idx, entry_id, entry_kind, entry_time, entry_envelope, entry_leaf_hash)
+           WITH ORDINALITY AS e(idx, id, kind, time, envelope, leaf_hash, i)
+     ORDER BY e.i;
+  INSERT INTO ledger_nodes (level, idx, hash)
+    SELECT n.level, n.idx, n.hash
+      FROM unnest(node_level, node_idx, node_hash) WITH ORDINALITY AS n(level, idx, hash, i)
+     ORDER BY n.i;
+  INSERT INTO ledger_checkpoints (size, note) VALUES (checkpoint_size, checkpoint_note);
+END
+$$;
+GRANT EXECUTE ON FUNCTION signet_append_batch(
+  bigint[], text[], text[], text[], bytea[], bytea[], smallint[], bigint[], bytea[], bigint, bytea
+) TO PUBLIC;
+`;
+
 /** Every migration this code knows, in order. Never edit one that has shipped: add the next. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: LEDGER },
@@ -238,6 +272,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'drafts', sql: DRAFTS },
   { version: 4, name: 'auth', sql: AUTH },
   { version: 5, name: 'monitor-counts', sql: MONITOR_COUNTS },
+  { version: 6, name: 'append-batch', sql: APPEND_BATCH },
 ];
 
 /** The schema version this code writes and reads. */

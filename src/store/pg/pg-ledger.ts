@@ -5,14 +5,17 @@
 // transaction advisory lock, reads the last entry, seals each draft of the batch (consecutive indices
 // after it, log time never before it, a signature each), stores the entries (each with its envelope), the
 // tree nodes they complete (one pass, batch-tree.ts) and ONE signed checkpoint for the batch's final size,
-// and commits. The envelopes are written again as objects only when `objects` is given; the home leaves it
-// out and serves them from the entry rows (../ledger-envelopes.ts). The lock is held until COMMIT has made the rows visible, so the next writer — in this
-// process, another process or another server — reads the entries just committed: appends are serialised
-// by the database, one batch after another, and no two can be sealed with the same index (no fork) or skip
-// one (no gap). Should a writer ever skip the lock, the insert trigger (index must be the next one) and
-// the primary key still refuse the row (migrations.ts). An append resolves only after its batch's COMMIT
-// returns, with `synchronous_commit = on`: acknowledged means durable. A crash before COMMIT leaves
-// nothing, the envelope objects included when they live in the same database.
+// and commits: three round trips — BEGIN, the lock and the read in one simple query; the three INSERTs in
+// one call of `signet_append_batch` (migrations.ts), whose insert triggers check every row as they would
+// from separate statements; COMMIT. The envelopes are written again as objects only when `objects` is
+// given (one more statement); the home leaves it out and serves them from the entry rows
+// (../ledger-envelopes.ts). The lock is held until COMMIT has made the rows visible, so the next writer —
+// in this process, another process or another server — reads the entries just committed: appends are
+// serialised by the database, one batch after another, and no two can be sealed with the same index (no
+// fork) or skip one (no gap). Should a writer ever skip the lock, the insert trigger (index must be the
+// next one) and the primary key still refuse the row (migrations.ts). An append resolves only after its
+// batch's COMMIT returns, with `synchronous_commit = on`: acknowledged means durable. A crash before
+// COMMIT leaves nothing, the envelope objects included when they live in the same database.
 //
 // A draft that cannot be sealed fails alone, before anything is written; a failure of the transaction
 // itself (the database, the lock timeout, an object store) fails every append of its batch, since none of
@@ -42,7 +45,6 @@ import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '.
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
-  inTransaction,
   LEDGER_APPEND_LOCK,
   pgStoreError,
   SIGNET_LOCK_CLASS,
@@ -50,6 +52,7 @@ import {
   toCount,
   type PgPool,
   type PgQueryable,
+  type PgResult,
 } from './sql.js';
 
 export interface PgLedgerOptions {
@@ -104,8 +107,10 @@ class PgLedger implements Ledger {
   /** Appends in this process queue here and go in batches, so that they hold one connection, not the pool. */
   private readonly group: GroupCommit<EntryDraft, SealedEntry>;
   /**
-   * Starts an append's transaction in one round trip: durable on COMMIT whatever the server's default,
-   * never waiting forever for the ledger lock, and holding that lock. Only integers are interpolated.
+   * Starts an append's transaction and reads what the batch is sealed against, in one round trip (a simple
+   * query of several statements, without parameters): durable on COMMIT whatever the server's default,
+   * never waiting forever for the ledger lock, holding that lock, then the tail (`TAIL_QUERY`) read under
+   * it. Only integers are interpolated.
    */
   private readonly begin: string;
 
@@ -122,7 +127,8 @@ class PgLedger implements Ledger {
     this.begin =
       'BEGIN; ' +
       `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '${this.lockTimeoutMs}ms', true); ` +
-      `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK})`;
+      `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK}); ` +
+      TAIL_QUERY;
     this.group = createGroupCommit(
       (drafts) => this.appendBatch(drafts),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
@@ -133,67 +139,55 @@ class PgLedger implements Ledger {
     return this.group.submit(draft);
   }
 
+  /**
+   * One batch in three round trips: BEGIN, the lock and the tail; the entries, nodes and checkpoint (one
+   * call of `signet_append_batch`, migrations.ts; with `objects`, the envelope objects before it); COMMIT.
+   */
   private async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
     try {
-      return await inTransaction(
-        this.pool,
-        async (client) => {
-          const { last, frontier, rotation } = await readTail(client);
-          // Read under the append lock: no instance can rotate the key between this read and COMMIT.
-          const announcement =
-            rotation === undefined
-              ? undefined
-              : (this.announcements.known(rotation) ??
-                this.announcements.remember(rotation, await readEnvelope(client, rotation)));
-          const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
-          const { start, entries } = batch;
-          if (entries.length === 0) return batch.outcomes;
-          if (objects !== undefined) await storeEnvelopes(client, objects, entries);
-          // In index order in one statement: the entry trigger checks each against the row just before.
-          await client.query(
-            `INSERT INTO ledger_entries (idx, id, kind, time, envelope, leaf_hash)
-               SELECT idx, id, kind, time, envelope, leaf_hash
-                 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])
-                      WITH ORDINALITY AS e(idx, id, kind, time, envelope, leaf_hash, i)
-                ORDER BY i`,
-            [
-              entries.map((e) => e.index),
-              entries.map((e) => e.id),
-              entries.map((e) => e.kind),
-              entries.map((e) => e.time),
-              entries.map((e) => Buffer.from(e.envelope)),
-              entries.map((e) => Buffer.from(e.leafHash)),
-            ],
-          );
-          const plan = batchAppendPlan(
-            start,
-            entries.map((e) => e.leafHash),
-          );
-          const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
-          // Bottom-up in one statement: the node trigger checks each against its children, inserted before.
-          await client.query(
-            `INSERT INTO ledger_nodes (level, idx, hash)
-               SELECT level, idx, hash
-                 FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) WITH ORDINALITY AS n(level, idx, hash, i)
-                ORDER BY i`,
-            [
-              nodes.map((n) => n.node.level),
-              nodes.map((n) => n.node.index),
-              nodes.map((n) => Buffer.from(n.hash)),
-            ],
-          );
-          const size = start + entries.length;
-          const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
-          await client.query('INSERT INTO ledger_checkpoints (size, note) VALUES ($1, $2)', [
+      return await inAppendTransaction(this.pool, this.begin, async (client, tail) => {
+        const { last, frontier, rotation } = tail;
+        // Read under the append lock: no instance can rotate the key between this read and COMMIT.
+        const announcement =
+          rotation === undefined
+            ? undefined
+            : (this.announcements.known(rotation) ??
+              this.announcements.remember(rotation, await readEnvelope(client, rotation)));
+        const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
+        const { start, entries } = batch;
+        if (entries.length === 0) return batch.outcomes;
+        if (objects !== undefined) await storeEnvelopes(client, objects, entries);
+        const plan = batchAppendPlan(
+          start,
+          entries.map((e) => e.leafHash),
+        );
+        const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
+        const size = start + entries.length;
+        const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+        // Entries in index order (the entry trigger checks each against the row just before), then nodes
+        // bottom-up (the node trigger checks each against its children, inserted before), then the
+        // checkpoint (its trigger checks the ledger's size): three statements in one call.
+        await client.query(
+          'SELECT signet_append_batch($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], ' +
+            '$6::bytea[], $7::smallint[], $8::bigint[], $9::bytea[], $10::bigint, $11::bytea)',
+          [
+            entries.map((e) => e.index),
+            entries.map((e) => e.id),
+            entries.map((e) => e.kind),
+            entries.map((e) => e.time),
+            entries.map((e) => Buffer.from(e.envelope)),
+            entries.map((e) => Buffer.from(e.leafHash)),
+            nodes.map((n) => n.node.level),
+            nodes.map((n) => n.node.index),
+            nodes.map((n) => Buffer.from(n.hash)),
             size,
             Buffer.from(note),
-          ]);
-          return batch.outcomes;
-        },
-        this.begin,
-      );
+          ],
+        );
+        return batch.outcomes;
+      });
     } catch (error) {
       if (error instanceof InputError || isKeyRotated(error)) throw error;
       throw pgStoreError('append failed', error);
@@ -304,28 +298,28 @@ class PgLedger implements Ledger {
   }
 }
 
+interface Tail {
+  readonly last: LastEntry | undefined;
+  /** The frontier nodes' hashes by level. */
+  readonly frontier: ReadonlyMap<number, Buffer>;
+  /** The index of the latest `log-key` entry. */
+  readonly rotation: number | undefined;
+}
+
+interface TailRow {
+  idx: string;
+  time: string;
+  rotation: string | null;
+  level: number | null;
+  hash: Buffer | null;
+}
+
 /**
- * The last entry and the frontier of the tree after it (the nodes a batch appends onto, batch-tree.ts),
- * in one round trip, under the ledger lock. The frontier node at level l exists when bit l of the size is
- * set, and is node (l, ⌊size / 2^l⌋ − 1).
+ * The last entry, the frontier of the tree after it (the nodes a batch appends onto, batch-tree.ts) and
+ * the index of the latest `log-key` entry, in one statement without parameters (it ends `this.begin`).
+ * The frontier node at level l exists when bit l of the size is set, and is node (l, ⌊size / 2^l⌋ − 1).
  */
-/**
- * The last entry, the tree's frontier nodes after it and the index of the latest `log-key` entry, in one
- * round trip.
- */
-async function readTail(client: PgQueryable): Promise<{
-  last: LastEntry | undefined;
-  frontier: Map<number, Buffer>;
-  rotation: number | undefined;
-}> {
-  const result = await client.query<{
-    idx: string;
-    time: string;
-    rotation: string | null;
-    level: number | null;
-    hash: Buffer | null;
-  }>(
-    `WITH last AS (SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1)
+const TAIL_QUERY = `WITH last AS (SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1)
      SELECT last.idx, last.time, n.level, n.hash,
             (SELECT r.idx FROM ledger_entries r WHERE r.kind = '${LOG_KEY_KIND}' ORDER BY r.idx DESC LIMIT 1)
               AS rotation
@@ -335,18 +329,51 @@ async function readTail(client: PgQueryable): Promise<{
            FROM generate_series(0, 52) AS l(level)
            JOIN ledger_nodes nd ON nd.level = l.level AND nd.idx = ((last.idx + 1) >> l.level) - 1
           WHERE ((last.idx + 1) >> l.level) & 1 = 1
-       ) n ON true`,
-  );
-  const first = result.rows[0];
+       ) n ON true`;
+
+function toTail(rows: readonly TailRow[]): Tail {
+  const first = rows[0];
   if (!first) return { last: undefined, frontier: new Map(), rotation: undefined };
   const frontier = new Map<number, Buffer>();
-  for (const row of result.rows)
-    if (row.level !== null && row.hash !== null) frontier.set(row.level, row.hash);
+  for (const row of rows) if (row.level !== null && row.hash !== null) frontier.set(row.level, row.hash);
   return {
     last: { index: toCount(first.idx, 'the last entry index'), time: first.time },
     frontier,
     rotation: first.rotation === null ? undefined : toCount(first.rotation, 'the latest log-key index'),
   };
+}
+
+/**
+ * `inTransaction` (sql.ts) for an append: `begin` (several statements, one round trip) ends with
+ * `TAIL_QUERY`, whose rows `work` is given. COMMIT when `work` resolves, and only then does this resolve;
+ * ROLLBACK when it throws, and a connection whose ROLLBACK fails is destroyed, not reused.
+ */
+async function inAppendTransaction<T>(
+  pool: PgPool,
+  begin: string,
+  work: (client: PgQueryable, tail: Tail) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // node-postgres answers a simple query of several statements with one result per statement.
+    const results = (await client.query<TailRow & Record<string, unknown>>(begin)) as
+      PgResult<TailRow> | PgResult<TailRow>[];
+    const tail = Array.isArray(results) ? results[results.length - 1] : results;
+    if (tail === undefined) throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
+    const result = await work(client, toTail(tail.rows));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 async function readEnvelope(client: PgQueryable, index: number): Promise<Uint8Array> {
@@ -359,7 +386,7 @@ async function readEnvelope(client: PgQueryable, index: number): Promise<Uint8Ar
   return toBytes(row.envelope);
 }
 
-/** The frontier hashes a batch plan asks for, from what `readTail` read; a missing one is a broken tree. */
+/** The frontier hashes a batch plan asks for, from the tail; a missing one is a broken tree. */
 function frontierHashes(ids: readonly NodeId[], frontier: ReadonlyMap<number, Buffer>): Uint8Array[] {
   return ids.map(({ level, index }) => {
     const hash = frontier.get(level);
