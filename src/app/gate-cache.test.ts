@@ -2,7 +2,10 @@
 // answers from the cache and still appends its deployment entry; a revocation, a role revocation, a newer
 // promotion or an authority entry appended between two requests is read by the very next one; a deny is
 // never cached; a tampered object is missed only until the cached verification expires. Each test seals
-// a model of its own; the last one breaks the log's authority on purpose and runs last.
+// a model of its own; the last one breaks the log's authority on purpose and runs last. Then the process's
+// shared read of the log, over an in-memory log whose reads can be held in flight: concurrent lookups
+// share one read, a lookup never trusts a read sent before it arrived, a dropped record stays dropped,
+// the gap rule and the age bound.
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { readPromotion } from '../promotion/seal.js';
 import type { Digest } from '../signing/digest.js';
 import { createSigner, generateKeyPair } from '../signing/keys.js';
+import type { Ledger, StoredEntry } from '../store/ledger.js';
 import { bindIdentity, grantRole, revokeRole } from './authority.js';
 import { approve, revokePromotion } from './decide.js';
 import { gate, type GateResult } from './gate.js';
@@ -339,6 +343,47 @@ describe('the gate cache', () => {
     expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
   });
 
+  it("a revocation committed while another request's read is in flight decides the very next request", async () => {
+    const cache = createGateCache();
+    const model = await registerNew();
+    const promotion = await seal(model);
+    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
+    // A handle on the same log whose reads run at once but deliver their rows only when released: a
+    // query sent before the revocation committed, its answer still on the wire.
+    const fetched = deferred();
+    const release = deferred();
+    const held = new Proxy(home.ledger, {
+      get(target, name) {
+        if (name !== 'entries') {
+          const value: unknown = Reflect.get(target, name);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        }
+        return (from?: number, to?: number): AsyncIterable<StoredEntry> => {
+          const rows = collect(target.entries(from, to));
+          void rows.then(fetched.resolve);
+          return (async function* () {
+            const delivered = await rows;
+            await release.promise;
+            yield* delivered;
+          })();
+        };
+      },
+    });
+
+    const first = cache.lookup(held, model, CONTEXT);
+    await fetched.promise;
+    await revokePromotion(home, promotion, bob, 'withdrawn while a read was in flight');
+    const next = gate(home, model, CONTEXT, { cache });
+    release.resolve();
+
+    // The first request arrived before the revocation; the next one must not share its read.
+    expect(await first).toBe(promotion);
+    const denied = await next;
+    expect(denied.allow).toBe(false);
+    expect(denied.reasons.map((r) => r.code)).toEqual(['REVOKED']);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, invalidations: 1 });
+  });
+
   // Last: this breaks the home's authority for good.
   it('an authority entry that does not fold makes the very next request deny (fail closed), cached or not', async () => {
     const model = await registerNew();
@@ -357,5 +402,255 @@ describe('the gate cache', () => {
     expect(next.stats).toMatchObject({ hits: 0, invalidations: 1 });
     expect(next.result.allow).toBe(false);
     expect(await deploymentOf(next.result)).toMatchObject({ decision: 'deny' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+const PROMOTION = 'sha256:0b0b' as Digest;
+const modelOf = (n: number): Digest => `sha256:${n.toString(16).padStart(4, '0')}` as Digest;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/**
+ * A log of entry kinds behind the two Ledger methods the cache may call, recording each call. A read
+ * takes its rows when it is sent, as a query does; while `hold` is on they are delivered only on release.
+ */
+function memoryLog(kinds: string[]) {
+  const calls: string[] = [];
+  let held: Promise<void> | undefined;
+  let sent: (() => void) | undefined;
+  let failure: Error | undefined;
+  const unused = (): never => {
+    throw new Error('the gate cache reads only entries() and size()');
+  };
+  const ledger: Ledger = {
+    append: unused,
+    read: unused,
+    find: unused,
+    entriesOfKinds: unused,
+    checkpoint: unused,
+    root: unused,
+    proveInclusion: unused,
+    proveConsistency: unused,
+    close: unused,
+    size: () => {
+      calls.push('size()');
+      return Promise.resolve(kinds.length);
+    },
+    entries(from = 0, to = kinds.length) {
+      calls.push(`entries(${from}, ${to})`);
+      const rows = kinds.slice(from, to).map((kind, i): StoredEntry => ({
+        index: from + i,
+        id: modelOf(from + i),
+        kind,
+        time: '',
+        envelope: new Uint8Array(),
+      }));
+      const [wait, fail] = [held, failure];
+      failure = undefined;
+      sent?.();
+      return (async function* () {
+        await wait;
+        if (fail) throw fail;
+        yield* rows;
+      })();
+    },
+  };
+  return {
+    ledger,
+    calls,
+    append(...more: string[]): void {
+      kinds.push(...more);
+    },
+    /** Holds the rows of the reads sent from now on; `sent` resolves when the first of them is sent. */
+    hold(): { sent: Promise<void>; release: () => void } {
+      const release = deferred();
+      const first = deferred();
+      held = release.promise;
+      sent = () => {
+        sent = undefined;
+        first.resolve();
+      };
+      return {
+        sent: first.promise,
+        release: () => {
+          held = undefined;
+          release.resolve();
+        },
+      };
+    },
+    /** The next read fails, as a dropped connection does. */
+    failNext(error: Error): void {
+      failure = error;
+    },
+  };
+}
+
+describe("the gate cache's shared read of the log", () => {
+  it('concurrent lookups share one read, which starts at the lowest size remembered', async () => {
+    const log = memoryLog(['genesis', 'promotion', 'deployment']);
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 3);
+    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
+    log.append('deployment', 'population-shift');
+
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => cache.lookup(log.ledger, modelOf(1 + (i % 2)), CONTEXT)),
+    );
+    expect(answers).toEqual(Array<Digest>(100).fill(PROMOTION));
+    expect(log.calls).toEqual(['entries(2, 1003)']);
+    expect(cache.stats).toMatchObject({ hits: 100, misses: 0 });
+
+    // The next lookups read only what came after.
+    log.append('deployment');
+    await Promise.all([
+      cache.lookup(log.ledger, modelOf(1), CONTEXT),
+      cache.lookup(log.ledger, modelOf(2), CONTEXT),
+    ]);
+    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(5, 1006)']);
+    expect(cache.stats).toMatchObject({ hits: 102, misses: 0 });
+  });
+
+  it('a lookup never answers from a read sent before it arrived: a revocation appended meanwhile decides it', async () => {
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    log.append('deployment');
+
+    const hold = log.hold();
+    const before = cache.lookup(log.ledger, modelOf(1), CONTEXT);
+    await hold.sent;
+    log.append('revocation');
+    // Requests after the revocation, while the first read is in flight: they wait for the next one.
+    const after = Array.from({ length: 10 }, () => cache.lookup(log.ledger, modelOf(1), CONTEXT));
+    expect(log.calls).toEqual(['entries(2, 1003)']);
+    hold.release();
+
+    expect(await before).toBe(PROMOTION);
+    expect(await Promise.all(after)).toEqual(Array<undefined>(10).fill(undefined));
+    // One read for the ten, not ten.
+    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(3, 1004)']);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 10, invalidations: 1, expirations: 0 });
+
+    // The first lookup moved the record up before the second read dropped it: it stays dropped.
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(log.calls).toHaveLength(2);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 11, invalidations: 1 });
+  });
+
+  it('a full check that read the log before a change it missed cannot put its answer back', async () => {
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
+    log.append('role-revocation', 'deployment', 'deployment');
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(cache.stats).toMatchObject({ misses: 1, invalidations: 1 });
+    expect(log.calls).toEqual(['entries(2, 1003)']);
+
+    // A full check that read size 2 (before the role revocation) and finished after it: rejected at its
+    // next lookup, from what the shared read has already seen, without another read; likewise a record
+    // the shared read has not yet been asked about.
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(await cache.lookup(log.ledger, modelOf(2), CONTEXT)).toBeUndefined();
+    expect(log.calls).toHaveLength(1);
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 3, invalidations: 3 });
+
+    // One that read the log after it holds, even from below what the shared read has checked.
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 3);
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
+    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(5, 1006)']);
+  });
+
+  it('a record cleared while its read is in flight is not put back', async () => {
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    log.append('deployment');
+    const hold = log.hold();
+    const pending = cache.lookup(log.ledger, modelOf(1), CONTEXT);
+    await hold.sent;
+    cache.clear();
+    hold.release();
+    expect(await pending).toBe(PROMOTION);
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(log.calls).toHaveLength(1);
+  });
+
+  it('more than maxGap entries behind, the read skips to the end of the log and every record below expires', async () => {
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache({ maxGap: 3 });
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
+    // Exactly maxGap behind: caught up.
+    log.append('deployment', 'deployment', 'deployment');
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
+    expect(log.calls).toEqual(['entries(2, 6)', 'entries(2, 6)']);
+
+    // One more than maxGap: at most maxGap + 1 entries read, then the size, not the rest.
+    log.append('deployment', 'deployment', 'deployment', 'deployment', 'deployment');
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(log.calls.slice(2)).toEqual(['entries(5, 9)', 'size()']);
+    expect(cache.stats).toMatchObject({ hits: 2, misses: 1, expirations: 1, invalidations: 0 });
+
+    // Every record made before the skip expires without a read, as does a full check that read the
+    // log before it and finished after.
+    expect(await cache.lookup(log.ledger, modelOf(2), CONTEXT)).toBeUndefined();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 9);
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(log.calls).toHaveLength(4);
+    expect(cache.stats).toMatchObject({ hits: 2, misses: 3, expirations: 3 });
+
+    // One made after it is caught up from the end of the log.
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
+    log.append('deployment');
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
+    expect(log.calls.slice(4)).toEqual(['entries(10, 14)']);
+  });
+
+  it('a record older than maxAgeMs expires without a read, however far its size was moved up', async () => {
+    let now = 0;
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache({ maxAgeMs: 1_000, clock: () => now });
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    log.append('deployment');
+    now = 999;
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
+    now = 1_000;
+    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
+    expect(log.calls).toHaveLength(1);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1, expirations: 1 });
+  });
+
+  it('a failed read fails every lookup that shared it (the gate denies); the next read resumes', async () => {
+    const log = memoryLog(['genesis', 'promotion']);
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
+    log.append('deployment');
+    log.failNext(new Error('connection reset'));
+    const hold = log.hold();
+    const shared = Array.from({ length: 3 }, () => cache.lookup(log.ledger, modelOf(1), CONTEXT));
+    await hold.sent;
+    // Arrived while the failing read was in flight: it waits for the next read, not for the failure.
+    log.append('revocation');
+    const later = cache.lookup(log.ledger, modelOf(1), CONTEXT);
+    hold.release();
+    for (const lookup of shared) await expect(lookup).rejects.toThrow('connection reset');
+    expect(await later).toBeUndefined();
+    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(2, 1003)']);
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 1, invalidations: 1 });
   });
 });

@@ -3,18 +3,27 @@
 // kept — a deny is re-verified every time, so a promotion sealed after it allows on the next request.
 //
 // A cached verification says: "promotion P allowed this model in this context, given every entry below
-// ledger size S". Before it answers, the gate reads the entries appended since S and drops it if any of
-// them could change the verdict, so that a revocation takes effect on the very next request, whichever
-// server it reaches (each reads the shared log from S on). The verdict reads model promotions (a newer one
-// answers instead), revocations (of P or of the feature-pipeline promotion it consumes), the authority
-// kinds (AUTHORITY_KINDS: genesis, identity keys, invites, role grants and revocations, policies — an
-// entry that does not fold makes the gate fail closed) and, by id, the pipeline promotion and the sealed
-// objects. Rather than list those kinds (and miss the next one added), the rule is the reverse: any new
-// entry invalidates except the two kinds the verdict never reads — the gate's own `deployment` entries
-// (one per request, so a gate under load keeps its cache) and `population-shift` flags (they make the
-// *next* promotion material; they do not touch a sealed one). With nothing invalidating, S moves up to
-// the end of what was read, so the next request reads only what came after. A record more than `maxGap`
-// entries behind (a server left idle while others appended) is checked in full again, not caught up.
+// ledger size S". Before it answers, the gate reads the entries appended since and drops it if any of them
+// could change the verdict, so that a revocation takes effect on the very next request, whichever server
+// it reaches (each reads the shared log itself). The verdict reads model promotions (a newer one answers
+// instead), revocations (of P or of the feature-pipeline promotion it consumes), the authority kinds
+// (AUTHORITY_KINDS: genesis, identity keys, invites, role grants and revocations, policies — an entry that
+// does not fold makes the gate fail closed) and, by id, the pipeline promotion and the sealed objects.
+// Rather than list those kinds (and miss the next one added), the rule is the reverse: any new entry
+// invalidates except the two kinds the verdict never reads — the gate's own `deployment` entries (one per
+// request, so a gate under load keeps its cache) and `population-shift` flags (they make the *next*
+// promotion material; they do not touch a sealed one).
+//
+// That read is one per process, not one per request (under load, one query per request was the
+// bottleneck on PostgreSQL): the cache follows the log with one shared read at a time, remembering that
+// every entry below `checked` was inspected and where the last entry that could change a verdict is. A
+// record holds while no such entry at or above its S was seen; S then moves up to `checked`. A request
+// waits for a read that *started* after it arrived — never for one already in flight, whose query may
+// have been sent before a revocation committed — so it joins the next read, which starts as soon as the
+// one in flight ends and is shared by every request that arrived meanwhile. A revocation appended before
+// a request therefore still decides that very request. When the process has fallen more than `maxGap`
+// entries behind (left idle while other servers appended), the read does not catch up: it takes at most
+// maxGap + 1 entries, skips to the end of the log, and every record below it is checked in full again.
 //
 // Objects are write-once and every read re-checks the digest (DESIGN invariant 2); the full check
 // re-hashes every object a promotion references, and a cached answer does not. An object removed or
@@ -25,9 +34,10 @@
 // limit on how long a tamper at rest can be missed.
 //
 // Races: a verification is recorded at the size read *before* it started, so an entry appended while it
-// ran is read by the next request; an invalidation deletes the record, and a request that read the old
-// record never puts back one dropped meanwhile. The record is per process (per Home object): servers
-// sharing one database each keep their own and each reads the shared log.
+// ran is inspected by a later read; a record below an entry the shared read has already seen change the
+// verdict is rejected at its next lookup, without a read. A dropped record is gone: a lookup moves the S
+// of the record object it read, never puts one back into the map. The state is per process (per Home
+// object) and one cache serves one log: servers sharing one database each follow the shared log.
 import type { Digest } from '../signing/digest.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Home } from './home.js';
@@ -43,15 +53,16 @@ export const VERDICT_NEUTRAL_KINDS: ReadonlySet<string> = new Set([DEPLOYMENT_KI
 export const DEFAULT_GATE_CACHE_MAX_AGE_MS = 60_000;
 
 /**
- * How many entries behind the log a cached verification may fall before it is checked in full again
- * rather than caught up, by default: reading a thousand entries costs about what a full check does.
+ * How many entries behind the log the shared read may fall before it skips to the end (and the cached
+ * verifications below are checked in full again) rather than catch up, by default: reading a thousand
+ * entries costs about what a full check does.
  */
 export const DEFAULT_GATE_CACHE_MAX_GAP = 1_000;
 
 export interface GateCacheOptions {
   /** Milliseconds a verification answers from the cache before it is checked in full again. */
   readonly maxAgeMs?: number;
-  /** Entries a cached verification may be behind the log and still be caught up rather than re-checked. */
+  /** Entries the shared read may be behind the log and still catch up rather than skip (and re-check). */
   readonly maxGap?: number;
   /** Milliseconds since the epoch; injected for tests. */
   readonly clock?: () => number;
@@ -62,16 +73,17 @@ export interface GateCacheStats {
   readonly hits: number;
   /** Requests with nothing cached (or expired, or invalidated): the full check ran. */
   readonly misses: number;
-  /** Cached verifications dropped because an entry that could change the verdict was appended. */
+  /** Cached verifications dropped (each once) because an entry that could change the verdict was appended. */
   readonly invalidations: number;
-  /** Cached verifications dropped because they were older than `maxAgeMs` or `maxGap` entries behind. */
+  /** Cached verifications dropped (each counted once): older than `maxAgeMs`, or below a skipped gap. */
   readonly expirations: number;
 }
 
 export interface GateCache {
   /**
    * The promotion that allowed `model` in `context`, if a cached verification still holds: none older
-   * than `maxAgeMs` and no entry since it that could change the verdict. Reads the entries appended since.
+   * than `maxAgeMs` and no entry since it that could change the verdict. Waits for the process's shared
+   * read of the log that starts after this call.
    */
   lookup(ledger: Ledger, model: Digest, context: string): Promise<Digest | undefined>;
   /** Records a successful full check of `promotion`, which read the log at `size` (read before it began). */
@@ -82,14 +94,18 @@ export interface GateCache {
 
 interface CachedVerification {
   readonly promotion: Digest;
-  /** Every entry below this size was read (by the full check or since) and left the verdict standing. */
-  readonly size: number;
+  /**
+   * Every entry below this size was read (by the full check or by the shared read since) and left the
+   * verdict standing. Moved up in place, never put back into the map: a dropped record stays dropped.
+   */
+  size: number;
   /** When the full check ran; advancing `size` does not renew it. */
   readonly verifiedAt: number;
 }
 
 /**
- * A verification cache for the gate.
+ * A verification cache for the gate. One cache serves one log: the ledger objects passed to `lookup` may
+ * differ (a wrapper, a second handle) but must all read the same log, as the sizes `remember` is given do.
  *
  * @example
  * const cache = createGateCache({ maxAgeMs: 10_000 });
@@ -109,8 +125,56 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
   const stats = { hits: 0, misses: 0, invalidations: 0, expirations: 0 };
   // A model digest never contains a space: the key is unambiguous.
   const keyOf = (model: Digest, context: string): string => `${model} ${context}`;
-  const drop = (key: string, record: CachedVerification): void => {
-    if (records.get(key) === record) records.delete(key);
+
+  // What this process has read of the log, shared by every record: each entry in [from, checked) was
+  // inspected, and `lastChange` is the index of the last one that could change a verdict (-1: none yet).
+  // Below `from` nothing is known: the log before the first read, or entries skipped past a gap. Until
+  // the first read, `from` is the lowest size remembered (Infinity: none yet).
+  const log = { from: Infinity, checked: Infinity, lastChange: -1, begun: false };
+  // The next read, not yet sent: every lookup that arrives before it starts joins it.
+  let pending: Promise<void> | undefined;
+  // The read in flight, if any. Its query may have been sent before an entry that a lookup arriving now
+  // must see was committed, so a lookup never joins it: it joins `pending`, which starts when this ends.
+  let running: Promise<void> | undefined;
+
+  /** Why `record` no longer holds, from what the shared read has seen; undefined while it holds. */
+  const verdictOf = (record: CachedVerification): 'expired' | 'invalidated' | undefined => {
+    if (record.size < log.from) return 'expired';
+    if (log.lastChange >= record.size) return 'invalidated';
+    return undefined;
+  };
+
+  /** Reads the entries appended since `checked`: at most maxGap + 1, whose presence says "too far". */
+  const catchUp = async (ledger: Ledger): Promise<void> => {
+    log.begun = true;
+    const start = log.checked;
+    for await (const stored of ledger.entries(start, start + maxGap + 1)) {
+      if (stored.index - start >= maxGap) {
+        // Reading every entry since would cost about what a full check does: skip to the end of the log.
+        // Every record below it expires (verdictOf); one made from here on is caught up from here on.
+        const size = Math.max(await ledger.size(), stored.index + 1);
+        log.from = log.checked = size;
+        return;
+      }
+      if (!VERDICT_NEUTRAL_KINDS.has(stored.kind)) log.lastChange = stored.index;
+      log.checked = stored.index + 1;
+    }
+  };
+
+  /** Resolves after a read of the log that started after this call. */
+  const follow = (ledger: Ledger): Promise<void> => {
+    if (pending) return pending;
+    const after = running ? running.then(ignore, ignore) : Promise.resolve();
+    const next: Promise<void> = after.then(() => {
+      pending = undefined;
+      const read = catchUp(ledger).finally(() => {
+        if (running === read) running = undefined;
+      });
+      running = read;
+      return read;
+    });
+    pending = next;
+    return next;
   };
 
   return {
@@ -121,28 +185,24 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
         stats.misses += 1;
         return undefined;
       }
-      const expire = (): undefined => {
-        drop(key, record);
-        stats.expirations += 1;
+      const reject = (why: 'expired' | 'invalidated'): undefined => {
+        // Counted once per record, by the lookup that drops it; each lookup counts its own miss.
+        if (records.get(key) === record) {
+          records.delete(key);
+          if (why === 'expired') stats.expirations += 1;
+          else stats.invalidations += 1;
+        }
         stats.misses += 1;
         return undefined;
       };
-      if (clock() - record.verifiedAt >= maxAgeMs) return expire();
-      // One read, no separate size query (a round trip each on PostgreSQL): at most one entry past the
-      // gap allowed, whose presence alone says the record is too far behind.
-      let size = record.size;
-      for await (const stored of ledger.entries(record.size, record.size + maxGap + 1)) {
-        if (stored.index - record.size >= maxGap) return expire();
-        if (!VERDICT_NEUTRAL_KINDS.has(stored.kind)) {
-          drop(key, record);
-          stats.invalidations += 1;
-          stats.misses += 1;
-          return undefined;
-        }
-        size = stored.index + 1;
-      }
-      // Only move the record this request read from: never revive one dropped meanwhile.
-      if (size > record.size && records.get(key) === record) records.set(key, { ...record, size });
+      if (clock() - record.verifiedAt >= maxAgeMs) return reject('expired');
+      // Already known not to hold (a late `remember` below a change the shared read has seen): no read.
+      const known = verdictOf(record);
+      if (known) return reject(known);
+      await follow(ledger);
+      const verdict = verdictOf(record);
+      if (verdict) return reject(verdict);
+      if (log.checked > record.size) record.size = log.checked;
       stats.hits += 1;
       return record.promotion;
     },
@@ -152,6 +212,10 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
       // Concurrent full checks: keep the one that read the most of the log.
       if (current && current.size > size) return;
       records.set(key, { promotion, size, verifiedAt: clock() });
+      // Before the first read, the shared read starts at the lowest size remembered. After it, a size
+      // below `checked` is fine: the entries between were inspected (and a change among them is in
+      // `lastChange`), or, below `from`, the record expires at its next lookup.
+      if (!log.begun && size < log.from) log.from = log.checked = size;
     },
     clear() {
       records.clear();
@@ -161,6 +225,8 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     },
   };
 }
+
+function ignore(): void {}
 
 const caches = new WeakMap<Home, GateCache>();
 
