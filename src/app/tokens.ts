@@ -12,6 +12,7 @@ import type { Signer } from '../signing/keys.js';
 import type { ApiTokenRow, SessionRow } from '../store/auth.js';
 import { loadAuthority } from './authority.js';
 import type { Home } from './home.js';
+import { coalesceReads } from '../store/fresh-read.js';
 
 /** Secret prefixes: a leaked secret says what it is (and secret scanners can find it). */
 export const SECRET_PREFIX = { token: 'sgt_', session: 'sgs_', invite: 'sgi_' } as const;
@@ -105,10 +106,22 @@ export async function revokeApiToken(
   return { token, revoked };
 }
 
-/** The live (not revoked) token whose secret is `secret`; undefined for anything else. */
+const tokenReads = new WeakMap<Home['auth'], (hash: string) => Promise<ApiTokenRow | undefined>>();
+
+/**
+ * The live (not revoked) token whose secret is `secret`; undefined for anything else. Requests that carry
+ * the same token at the same time share one read of it (store/fresh-read.ts), never one sent before they
+ * arrived: a revocation committed before a request still refuses that request.
+ */
 export async function findLiveToken(home: Home, secret: string): Promise<ApiTokenRow | undefined> {
   if (!isSecretOf('token', secret)) return undefined;
-  const token = await home.auth.findTokenByHash(hashSecret(secret));
+  let read = tokenReads.get(home.auth);
+  if (read === undefined) {
+    const { auth } = home;
+    read = coalesceReads((hash: string) => auth.findTokenByHash(hash));
+    tokenReads.set(auth, read);
+  }
+  const token = await read(hashSecret(secret));
   return token && token.revokedAt === undefined ? token : undefined;
 }
 
