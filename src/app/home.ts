@@ -30,8 +30,6 @@ import type { AuthStore } from '../store/auth.js';
 import { openSqliteAuth } from '../store/sqlite-auth.js';
 import type { MonitorCounts } from '../store/monitor-counts.js';
 import { openSqliteMonitorCounts } from '../store/sqlite-monitor-counts.js';
-import { openPgLedger } from '../store/pg/pg-ledger.js';
-import { openPostgresStores, readDatabaseUrl } from '../store/pg/pool.js';
 import { openLargeObjects } from './large-objects.js';
 
 export const HOME_FORMAT = 'signet-home/v1';
@@ -147,6 +145,21 @@ export async function openHomeWithKey(
   }
 }
 
+/** The environment variable pool.ts reads (kept here so that the embedded default never imports it). */
+const DATABASE_URL_ENV = 'SIGNET_DATABASE_URL';
+
+async function loadPostgres() {
+  const [pool, ledger] = await Promise.all([
+    import('../store/pg/pool.js'),
+    import('../store/pg/pg-ledger.js'),
+  ]);
+  return {
+    readDatabaseUrl: pool.readDatabaseUrl,
+    openPostgresStores: pool.openPostgresStores,
+    openPgLedger: ledger.openPgLedger,
+  };
+}
+
 type StoreParts = Pick<Home, 'objects' | 'ledger' | 'drafts' | 'auth' | 'monitorCounts' | 'close'>;
 
 async function openStores(
@@ -157,9 +170,13 @@ async function openStores(
   privatePem: string | undefined,
 ): Promise<StoreParts> {
   const env = options.env ?? process.env;
-  const database = readDatabaseUrl(env);
-  const large = openLargeObjects(env, database !== undefined);
-  if (database !== undefined) {
+  // The PostgreSQL modules (and the S3 client, in large-objects.ts) load only when configured: every
+  // command on the embedded default would otherwise pay for importing them.
+  const pg = (env[DATABASE_URL_ENV] ?? '').trim() !== '' ? await loadPostgres() : undefined;
+  const database = pg?.readDatabaseUrl(env);
+  const large = await openLargeObjects(env, database !== undefined);
+  if (pg !== undefined && database !== undefined) {
+    const { openPostgresStores, openPgLedger } = pg;
     const stores = await openPostgresStores(database.url, {
       log: { origin: config.origin, signer },
       ...(options.clock ? { clock: options.clock } : {}),

@@ -1,11 +1,8 @@
 // Where a deployment on PostgreSQL keeps its large objects: the S3 bucket named in the environment
 // (src/store/s3-config.ts), joined to the database's object table, which keeps objects up to a size.
-import { S3Client } from '@aws-sdk/client-s3';
-
 import { InputError } from '../errors.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { readLargeObjectSettings, S3_ENV } from '../store/s3-config.js';
-import { createS3ObjectStore } from '../store/s3-object-store.js';
 
 export interface LargeObjects {
   /** For openPostgresStores: the S3 store and the database's size limit, when configured. */
@@ -18,7 +15,7 @@ export interface LargeObjects {
  * The large-object settings for a home. Without a database, any S3 setting is refused: the embedded
  * default keeps every object in the home folder, and a bucket silently ignored would be worse.
  */
-export function openLargeObjects(env: NodeJS.ProcessEnv, onDatabase: boolean): LargeObjects {
+export async function openLargeObjects(env: NodeJS.ProcessEnv, onDatabase: boolean): Promise<LargeObjects> {
   if (!onDatabase) {
     const set = Object.values(S3_ENV).filter((name) => (env[name] ?? '').trim() !== '');
     if (set.length > 0) {
@@ -35,6 +32,11 @@ export function openLargeObjects(env: NodeJS.ProcessEnv, onDatabase: boolean): L
   if (settings.s3 === undefined) {
     return { options: max !== undefined ? { maxObjectBytes: max } : {}, close: () => undefined };
   }
+  // Loaded only when a bucket is configured: the AWS SDK takes ~100 ms to import.
+  const [{ S3Client }, { createS3ObjectStore }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('../store/s3-object-store.js'),
+  ]);
   const client = new S3Client(settings.s3.client);
   return {
     options: {

@@ -255,14 +255,25 @@ export const POLICY_PUBLISHED_SCHEMAS = { 'policy.v1.schema.json': POLICY_SCHEMA
 
 // The package is CommonJS; under NodeNext its default import is typed as the module object, whose
 // `default` is the class at run time too (ajv sets `module.exports.default`).
-const ajv = new Ajv2020Module.default({ strict: true, allErrors: true });
-ajv.addSchema(POLICY_SCHEMA);
-const validatePolicy = getValidator(POLICY_SCHEMA_ID);
-const validateBands = getValidator(`${POLICY_SCHEMA_ID}#/$defs/bands`);
+// Compiled on first use, not on import: compiling the policy schema cost ~200 ms at the start of every
+// command that imports this module, most of which never read a policy document.
+let ajv: InstanceType<typeof Ajv2020Module.default> | undefined;
+const validatePolicy = lazyValidator(POLICY_SCHEMA_ID);
+const validateBands = lazyValidator(`${POLICY_SCHEMA_ID}#/$defs/bands`);
 
-function getValidator(ref: string): ValidateFunction {
-  const validate = ajv.getSchema(ref);
-  if (validate === undefined) throw new Error(`no schema ${ref}`);
+function lazyValidator(ref: string): ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  const validate = ((data: unknown) => {
+    if (ajv === undefined) {
+      ajv = new Ajv2020Module.default({ strict: true, allErrors: true });
+      ajv.addSchema(POLICY_SCHEMA);
+    }
+    compiled ??= ajv.getSchema(ref);
+    if (compiled === undefined) throw new Error(`no schema ${ref}`);
+    const ok = compiled(data);
+    validate.errors = compiled.errors ?? null;
+    return ok;
+  }) as ValidateFunction;
   return validate;
 }
 

@@ -7,15 +7,12 @@
 //
 // Browser responses arrive over HTTP and are attacker-controlled: their shape is checked here before
 // the library sees them.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type * as SimpleWebAuthn from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 
 import { InputError, VerificationError } from '../errors.js';
@@ -23,6 +20,10 @@ import { decodeBase64UrlStrict, encodeBase64Url } from './base64url.js';
 import { SUPPORTED_COSE_ALGORITHMS, parseCosePublicKey } from './cose.js';
 import type { PasskeyCredential, WebAuthnSignature } from './types.js';
 import { keyIdOfCose } from './verify.js';
+
+/** @simplewebauthn/server, imported on the first ceremony: it takes ~200 ms to load, and most commands that
+ * import this module never run one. */
+const simpleWebAuthn = (): Promise<typeof SimpleWebAuthn> => import('@simplewebauthn/server');
 
 /** L3 PublicKeyCredentialUserEntity.id: a user handle is at most 64 bytes. */
 const MAX_USER_HANDLE_BYTES = 64;
@@ -92,8 +93,9 @@ export async function registrationOptions(input: RegistrationOptionsInput): Prom
       );
     }
   }
+  const webauthn = await simpleWebAuthn();
   const options = await wrapLibrary('the passkey registration options', 'options', () =>
-    generateRegistrationOptions({
+    webauthn.generateRegistrationOptions({
       rpID: input.rpId,
       rpName: input.rpName,
       userName,
@@ -123,8 +125,9 @@ export async function verifyRegistration(
 ): Promise<PasskeyCredential> {
   const what = 'the passkey registration';
   const parsed = readRegistrationResponse(response, what);
+  const webauthn = await simpleWebAuthn();
   const result = await wrapLibrary(what, 'verify', () =>
-    verifyRegistrationResponse({
+    webauthn.verifyRegistrationResponse({
       response: parsed,
       expectedChallenge: challengeString(expected.expectedChallenge),
       expectedOrigin: typeof expected.origin === 'string' ? expected.origin : [...expected.origin],
@@ -200,8 +203,9 @@ export async function authenticationOptions(
       );
     }
   }
+  const webauthn = await simpleWebAuthn();
   const options = await wrapLibrary('the passkey authentication options', 'options', () =>
-    generateAuthenticationOptions({
+    webauthn.generateAuthenticationOptions({
       rpID: input.rpId,
       // Bytes, never a string: the library would take a string as UTF-8 text, not base64url.
       ...(input.challenge === undefined ? {} : { challenge: input.challenge.slice() }),
@@ -233,8 +237,9 @@ export async function verifySignIn(
       `${what}: the assertion is by credential ${parsed.id}, not the enrolled ${credential.credentialId}`,
     );
   }
+  const webauthn = await simpleWebAuthn();
   const result = await wrapLibrary(what, 'verify', () =>
-    verifyAuthenticationResponse({
+    webauthn.verifyAuthenticationResponse({
       response: parsed,
       expectedChallenge: challengeString(expected.expectedChallenge),
       expectedOrigin: typeof expected.origin === 'string' ? expected.origin : [...expected.origin],
