@@ -1,9 +1,11 @@
 // `signet log rotate-key` end to end through the built executable, on the embedded default and (the
 // cli-postgres-backend vitest project) on PostgreSQL: the rotation itself, the verifiers that follow it
 // (verify, gate, export), the stale instance refused at open, and the attacks — an old-key entry after
-// the rotation, a forged announcement, a wrong proof of possession, a tampered rotation entry. The
+// the rotation, a forged announcement, a wrong proof of possession, a tampered rotation entry, and a
+// running server (appending through its worker thread) refused with 409 once another instance rotated. The
 // attacker's appends go through the ledger adapter itself with the attacker's signer, so the tree and
 // checkpoints are well formed and only the key rules can catch them.
+import { spawn } from 'node:child_process';
 import { chmod, cp, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +20,7 @@ import type { Ledger } from '../src/store/ledger.js';
 import { openPostgresStores } from '../src/store/pg/pool.js';
 import { openSqliteLedger } from '../src/store/sqlite-ledger.js';
 import { flipPayloadByte } from './helpers/at-rest.js';
-import { createTempHome, expectNoStackTrace, type TempHome } from './helpers/cli.js';
+import { createTempHome, expectNoStackTrace, SIGNET_BIN, type TempHome } from './helpers/cli.js';
 import { CONTEXT, createPromotionFixture, type PromotionFixture } from './helpers/promotion-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -154,6 +156,60 @@ async function checkpointNote(home: TempHome): Promise<{ size: number; note: Uin
 }
 
 describe('signet log rotate-key', () => {
+  it('a running server whose key another instance rotated answers 409 LOG_KEY_ROTATED and appends nothing', async () => {
+    const home = await createTempHome('signet-rotate-serve-');
+    cleanups.push(() => home.cleanup());
+    const keys = path.join(home.root, 'config', 'signet', 'keys');
+    await ok(home, ['keys', 'create', '--identity', 'admin']);
+    await ok(home, ['init', '--admin', 'admin', '--admin-key', path.join(keys, 'admin.pub.pem')]);
+    const token = JSON.parse(
+      await ok(home, ['tokens', 'create', 'admin', '--name', 'deployer', '--as', 'admin', '--json']),
+    ) as { secret: string };
+    // `signet serve` appends through its append worker on the embedded default: the refusal must cross
+    // the thread with its code.
+    const server = spawn(process.execPath, [SIGNET_BIN, 'serve', '--port', '0', '--json'], {
+      env: { ...process.env, ...home.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.unshift(async () => {
+      server.kill('SIGKILL');
+      await new Promise((resolve) =>
+        server.exitCode === null ? server.once('exit', resolve) : resolve(undefined),
+      );
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve((JSON.parse(line) as { url: string }).url.replace(/\/$/, ''));
+      });
+      server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    const gate = () =>
+      fetch(`${url}/v1/gate`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token.secret}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: `sha256:${'ab'.repeat(32)}`, context: 'retail-credit/uk' }),
+      });
+    // Before the rotation: a deny (no promotion), recorded as a deployment entry.
+    const before = await gate();
+    expect(before.status).toBe(200);
+    expect(((await before.json()) as { allow: boolean }).allow).toBe(false);
+
+    await rotate(home);
+    const size = async () =>
+      (JSON.parse(await ok(home, ['log', 'checkpoint', '--json'])) as { size: number }).size;
+    const sizeAfterRotation = await size();
+    const after = await gate();
+    expect(after.status).toBe(409);
+    expect(await after.json()).toMatchObject({ code: 'LOG_KEY_ROTATED' });
+    // The stale server signed nothing: the log is as the rotation left it, and verifies.
+    expect(await size()).toBe(sizeAfterRotation);
+    const verify = JSON.parse(await ok(home, ['verify', '--json'])) as { size: number };
+    expect(verify.size).toBe(sizeAfterRotation);
+  });
+
   it('announces the new key under the old one; verify, gate, show and export follow the rotation', async () => {
     const fx: PromotionFixture = await createPromotionFixture();
     cleanups.push(() => fx.cleanup());
