@@ -154,18 +154,22 @@ export class SqliteAppender {
   }
 
   private fetchNodes(ids: readonly NodeId[]): Uint8Array[] {
-    const { node } = this.statements;
-    return ids.map(({ level, index }) => {
-      const row = node.get(level, index) as { hash: Buffer } | undefined;
-      if (!row) {
-        throw new StoreError(
-          'STORE_FAILURE',
-          `tree node (level ${level}, index ${index}) is missing from the ledger`,
-        );
-      }
-      return new Uint8Array(row.hash);
-    });
+    return fetchNodes(this.statements.node, ids);
   }
+}
+
+/** The stored hashes of tree nodes `ids`, read with `node` (`SELECT hash FROM nodes WHERE level = ? AND idx = ?`). */
+export function fetchNodes(node: Database.Statement, ids: readonly NodeId[]): Uint8Array[] {
+  return ids.map(({ level, index }) => {
+    const row = node.get(level, index) as { hash: Buffer } | undefined;
+    if (!row) {
+      throw new StoreError(
+        'STORE_FAILURE',
+        `tree node (level ${level}, index ${index}) is missing from the ledger`,
+      );
+    }
+    return new Uint8Array(row.hash);
+  });
 }
 
 function prepareWriteStatements(db: Database.Database) {

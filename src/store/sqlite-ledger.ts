@@ -34,7 +34,7 @@ import type { Digest } from '../signing/digest.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
 import type { Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
-import { SqliteAppender, storeError, type LogIdentity } from './sqlite-append.js';
+import { fetchNodes, SqliteAppender, storeError, type LogIdentity } from './sqlite-append.js';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
 
 export type { LogIdentity } from './sqlite-append.js';
@@ -268,17 +268,7 @@ class SqliteLedger implements Ledger {
   }
 
   private fetchNodes(ids: readonly NodeId[]): Uint8Array[] {
-    const { node } = this.statements;
-    return ids.map(({ level, index }) => {
-      const row = node.get(level, index) as { hash: Buffer } | undefined;
-      if (!row) {
-        throw new StoreError(
-          'STORE_FAILURE',
-          `tree node (level ${level}, index ${index}) is missing from the ledger`,
-        );
-      }
-      return new Uint8Array(row.hash);
-    });
+    return fetchNodes(this.statements.node, ids);
   }
 
   private assertIndex(index: number, size: number): void {

@@ -45,6 +45,7 @@ import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '.
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
+  inTransaction,
   LEDGER_APPEND_LOCK,
   pgStoreError,
   SIGNET_LOCK_CLASS,
@@ -52,7 +53,6 @@ import {
   toCount,
   type PgPool,
   type PgQueryable,
-  type PgResult,
 } from './sql.js';
 
 export interface PgLedgerOptions {
@@ -345,35 +345,23 @@ function toTail(rows: readonly TailRow[]): Tail {
 
 /**
  * `inTransaction` (sql.ts) for an append: `begin` (several statements, one round trip) ends with
- * `TAIL_QUERY`, whose rows `work` is given. COMMIT when `work` resolves, and only then does this resolve;
- * ROLLBACK when it throws, and a connection whose ROLLBACK fails is destroyed, not reused.
+ * `TAIL_QUERY`, whose rows `work` is given.
  */
 async function inAppendTransaction<T>(
   pool: PgPool,
   begin: string,
   work: (client: PgQueryable, tail: Tail) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    // node-postgres answers a simple query of several statements with one result per statement.
-    const results = (await client.query<TailRow & Record<string, unknown>>(begin)) as
-      PgResult<TailRow> | PgResult<TailRow>[];
-    const tail = Array.isArray(results) ? results[results.length - 1] : results;
-    if (tail === undefined) throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
-    const result = await work(client, toTail(tail.rows));
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  return inTransaction(
+    pool,
+    async (client, begun) => {
+      const tail = Array.isArray(begun) ? begun[begun.length - 1] : begun;
+      if (tail === undefined)
+        throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
+      return work(client, toTail(tail.rows as unknown as TailRow[]));
+    },
+    begin,
+  );
 }
 
 async function readEnvelope(client: PgQueryable, index: number): Promise<Uint8Array> {

@@ -63,22 +63,27 @@ export function pgStoreError(message: string, error: unknown): SignetError {
   );
 }
 
+/** What the `begin` of a transaction answered: one result, or one per statement when it has several. */
+export type BeginResult = PgResult<Record<string, unknown>> | PgResult<Record<string, unknown>>[];
+
 /**
  * Runs `work` in one transaction on one connection: COMMIT when it resolves (and only then does this
  * resolve), ROLLBACK when it throws. A connection whose ROLLBACK fails is destroyed, not reused.
  * `begin` may be several statements without parameters (sent as one simple query, one round trip), such
- * as BEGIN followed by `set_config(…, true)` and a transaction lock: its result is not returned.
+ * as BEGIN followed by `set_config(…, true)`, a transaction lock and a first read: `work` is given what
+ * it answered.
  */
 export async function inTransaction<T>(
   pool: PgPool,
-  work: (client: PgClient) => Promise<T>,
+  work: (client: PgClient, begun: BeginResult) => Promise<T>,
   begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query(begin);
-    const result = await work(client);
+    // node-postgres answers a simple query of several statements with one result per statement.
+    const begun = (await client.query<Record<string, unknown>>(begin)) as BeginResult;
+    const result = await work(client, begun);
     await client.query('COMMIT');
     return result;
   } catch (error) {
