@@ -15,7 +15,7 @@ import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { readPromotion } from '../promotion/seal.js';
 import type { Digest } from '../signing/digest.js';
 import { createSigner, generateKeyPair } from '../signing/keys.js';
-import type { Ledger, StoredEntry } from '../store/ledger.js';
+import type { EntryKind, Ledger } from '../store/ledger.js';
 import { bindIdentity, grantRole, revokeRole } from './authority.js';
 import { approve, revokePromotion } from './decide.js';
 import { gate, type GateResult } from './gate.js';
@@ -335,7 +335,7 @@ describe('the gate cache', () => {
     await shift('2025-W20');
     await shift('2025-W21');
     expect(await cache.lookup(ledger, model, CONTEXT)).toBeDefined();
-    expect(calls).toEqual([`entries(${behind}, ${behind + 4})`]);
+    expect(calls).toEqual([`kinds(${behind}, ${behind + 4})`]);
     expect(cache.stats).toMatchObject({ hits: 1, misses: 1, expirations: 0 });
     // Caught up: four more is one past the gap allowed.
     for (const window of ['2025-W22', '2025-W23', '2025-W24', '2025-W25']) await shift(window);
@@ -354,18 +354,16 @@ describe('the gate cache', () => {
     const release = deferred();
     const held = new Proxy(home.ledger, {
       get(target, name) {
-        if (name !== 'entries') {
+        if (name !== 'kinds') {
           const value: unknown = Reflect.get(target, name);
           return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
         }
-        return (from?: number, to?: number): AsyncIterable<StoredEntry> => {
-          const rows = collect(target.entries(from, to));
+        return async (from: number, to: number): Promise<readonly EntryKind[]> => {
+          const rows = target.kinds(from, to);
           void rows.then(fetched.resolve);
-          return (async function* () {
-            const delivered = await rows;
-            await release.promise;
-            yield* delivered;
-          })();
+          const delivered = await rows;
+          await release.promise;
+          return delivered;
         };
       },
     });
@@ -416,12 +414,6 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
 /**
  * A log of entry kinds behind the two Ledger methods the cache may call, recording each call. A read
  * takes its rows when it is sent, as a query does; while `hold` is on they are delivered only on release.
@@ -432,7 +424,7 @@ function memoryLog(kinds: string[]) {
   let sent: (() => void) | undefined;
   let failure: Error | undefined;
   const unused = (): never => {
-    throw new Error('the gate cache reads only entries() and size()');
+    throw new Error('the gate cache reads only kinds() and size()');
   };
   const ledger: Ledger = {
     append: unused,
@@ -448,22 +440,17 @@ function memoryLog(kinds: string[]) {
       calls.push('size()');
       return Promise.resolve(kinds.length);
     },
-    entries(from = 0, to = kinds.length) {
-      calls.push(`entries(${from}, ${to})`);
-      const rows = kinds.slice(from, to).map((kind, i): StoredEntry => ({
-        index: from + i,
-        id: modelOf(from + i),
-        kind,
-        time: '',
-        envelope: new Uint8Array(),
-      }));
+    entries: unused,
+    kinds(from, to) {
+      calls.push(`kinds(${from}, ${to})`);
+      const rows = kinds.slice(from, to).map((kind, i) => ({ index: from + i, kind }));
       const [wait, fail] = [held, failure];
       failure = undefined;
       sent?.();
-      return (async function* () {
+      return (async () => {
         await wait;
         if (fail) throw fail;
-        yield* rows;
+        return rows;
       })();
     },
   };
@@ -509,7 +496,7 @@ describe("the gate cache's shared read of the log", () => {
       Array.from({ length: 100 }, (_, i) => cache.lookup(log.ledger, modelOf(1 + (i % 2)), CONTEXT)),
     );
     expect(answers).toEqual(Array<Digest>(100).fill(PROMOTION));
-    expect(log.calls).toEqual(['entries(2, 1003)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)']);
     expect(cache.stats).toMatchObject({ hits: 100, misses: 0 });
 
     // The next lookups read only what came after.
@@ -518,7 +505,7 @@ describe("the gate cache's shared read of the log", () => {
       cache.lookup(log.ledger, modelOf(1), CONTEXT),
       cache.lookup(log.ledger, modelOf(2), CONTEXT),
     ]);
-    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(5, 1006)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(5, 1006)']);
     expect(cache.stats).toMatchObject({ hits: 102, misses: 0 });
   });
 
@@ -534,13 +521,13 @@ describe("the gate cache's shared read of the log", () => {
     log.append('revocation');
     // Requests after the revocation, while the first read is in flight: they wait for the next one.
     const after = Array.from({ length: 10 }, () => cache.lookup(log.ledger, modelOf(1), CONTEXT));
-    expect(log.calls).toEqual(['entries(2, 1003)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)']);
     hold.release();
 
     expect(await before).toBe(PROMOTION);
     expect(await Promise.all(after)).toEqual(Array<undefined>(10).fill(undefined));
     // One read for the ten, not ten.
-    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(3, 1004)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(3, 1004)']);
     expect(cache.stats).toMatchObject({ hits: 1, misses: 10, invalidations: 1, expirations: 0 });
 
     // The first lookup moved the record up before the second read dropped it: it stays dropped.
@@ -557,7 +544,7 @@ describe("the gate cache's shared read of the log", () => {
     log.append('role-revocation', 'deployment', 'deployment');
     expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
     expect(cache.stats).toMatchObject({ misses: 1, invalidations: 1 });
-    expect(log.calls).toEqual(['entries(2, 1003)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)']);
 
     // A full check that read size 2 (before the role revocation) and finished after it: rejected at its
     // next lookup, from what the shared read has already seen, without another read; likewise a record
@@ -571,7 +558,7 @@ describe("the gate cache's shared read of the log", () => {
     // One that read the log after it holds, even from below what the shared read has checked.
     cache.remember(modelOf(1), CONTEXT, PROMOTION, 3);
     expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(5, 1006)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(5, 1006)']);
   });
 
   it('a record cleared while its read is in flight is not put back', async () => {
@@ -598,12 +585,12 @@ describe("the gate cache's shared read of the log", () => {
     // Exactly maxGap behind: caught up.
     log.append('deployment', 'deployment', 'deployment');
     expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls).toEqual(['entries(2, 6)', 'entries(2, 6)']);
+    expect(log.calls).toEqual(['kinds(2, 6)', 'kinds(2, 6)']);
 
     // One more than maxGap: at most maxGap + 1 entries read, then the size, not the rest.
     log.append('deployment', 'deployment', 'deployment', 'deployment', 'deployment');
     expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls.slice(2)).toEqual(['entries(5, 9)', 'size()']);
+    expect(log.calls.slice(2)).toEqual(['kinds(5, 9)', 'size()']);
     expect(cache.stats).toMatchObject({ hits: 2, misses: 1, expirations: 1, invalidations: 0 });
 
     // Every record made before the skip expires without a read, as does a full check that read the
@@ -618,7 +605,7 @@ describe("the gate cache's shared read of the log", () => {
     cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
     log.append('deployment');
     expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls.slice(4)).toEqual(['entries(10, 14)']);
+    expect(log.calls.slice(4)).toEqual(['kinds(10, 14)']);
   });
 
   it('a record older than maxAgeMs expires without a read, however far its size was moved up', async () => {
@@ -650,7 +637,7 @@ describe("the gate cache's shared read of the log", () => {
     hold.release();
     for (const lookup of shared) await expect(lookup).rejects.toThrow('connection reset');
     expect(await later).toBeUndefined();
-    expect(log.calls).toEqual(['entries(2, 1003)', 'entries(2, 1003)']);
+    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(2, 1003)']);
     expect(cache.stats).toMatchObject({ hits: 0, misses: 1, invalidations: 1 });
   });
 });

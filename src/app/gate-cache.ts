@@ -148,7 +148,8 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
   const catchUp = async (ledger: Ledger): Promise<void> => {
     log.begun = true;
     const start = log.checked;
-    for await (const stored of ledger.entries(start, start + maxGap + 1)) {
+    // Indices and kinds only: the envelopes are not needed to tell whether a verdict may have changed.
+    for (const stored of await ledger.kinds(start, start + maxGap + 1)) {
       if (stored.index - start >= maxGap) {
         // Reading every entry since would cost about what a full check does: skip to the end of the log.
         // Every record below it expires (verdictOf); one made from here on is caught up from here on.

@@ -96,6 +96,7 @@ function fakeLedger(append: Ledger['append']): Ledger {
     read: unused,
     find: unused,
     entries: unused,
+    kinds: unused,
     entriesOfKinds: unused,
     checkpoint: unused,
     root: unused,
