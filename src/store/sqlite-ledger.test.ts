@@ -377,6 +377,26 @@ describe('sqlite ledger, append worker', () => {
     await ledger.close();
   });
 
+  it('an idle append worker does not keep the process alive: a script that never closes the ledger ends', async () => {
+    const keys = generateKeyPair();
+    const run = await runNodeScript(`
+      import { openSqliteLedger } from ${JSON.stringify(distModule('store/sqlite-ledger.js'))};
+      import { createSigner } from ${JSON.stringify(distModule('signing/keys.js'))};
+      const pem = ${JSON.stringify(keys.privatePem)};
+      const ledger = openSqliteLedger({
+        file: ${JSON.stringify(path.join(dir, 'ledger.sqlite'))},
+        log: { origin: ${JSON.stringify(ORIGIN)}, signer: createSigner(pem) },
+        appendWorker: { privateKeyPem: pem },
+      });
+      const entry = await ledger.append({ subject: [{ name: 'n', digest: { sha256: '${'ab'.repeat(32)}' } }],
+        predicateType: 'urn:signet:test-note:v1', predicate: { i: 0 } });
+      process.stdout.write(String(entry.index));
+    `);
+    // The append resolved (the worker was referenced while it ran) and the process then exited by itself.
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('0');
+  });
+
   it('refuses options that cannot cross threads', () => {
     const keys = generateKeyPair();
     expect(() =>
