@@ -3,7 +3,7 @@
 // waits for a timer when the queue is idle.
 import { describe, expect, it } from 'vitest';
 
-import { createGroupCommit, type Outcome } from './group-commit.js';
+import { createGroupCommit, takeMerged, type Outcome } from './group-commit.js';
 
 /** A commit that records its batches and waits for `release` before settling each. */
 function recorder(settle: (items: readonly number[]) => readonly Outcome<string>[]) {
@@ -93,5 +93,83 @@ describe('group commit', () => {
   it('refuses a cap that is not a positive integer', () => {
     expect(() => createGroupCommit(async () => [], 0)).toThrow(RangeError);
     expect(() => createGroupCommit(async () => [], 1.5)).toThrow(RangeError);
+  });
+
+  describe('pipelined', () => {
+    it("hands each turn's appends over without waiting for the batch before to commit", async () => {
+      const { batches, releases, commit } = recorder(ok);
+      const group = createGroupCommit(commit, 256, { pipeline: true });
+      const first = [1, 2].map((n) => group.submit(n));
+      await tick();
+      expect(batches).toEqual([[1, 2]]);
+      // The first batch has not committed: a non-pipelined queue would hold these back.
+      const second = group.submit(3);
+      await tick();
+      const third = [4, 5].map((n) => group.submit(n));
+      await tick();
+      expect(batches).toEqual([[1, 2], [3], [4, 5]]);
+      let drained = false;
+      const draining = group.drained().then(() => (drained = true));
+      releases.shift()!();
+      expect(await Promise.all(first)).toEqual(['#1', '#2']);
+      releases.shift()!();
+      expect(await second).toBe('#3');
+      await tick();
+      expect(drained).toBe(false);
+      releases.shift()!();
+      expect(await Promise.all(third)).toEqual(['#4', '#5']);
+      await draining;
+      expect(drained).toBe(true);
+    });
+
+    it('a failed batch rejects only its own items; the batches handed over after it still settle', async () => {
+      let calls = 0;
+      const group = createGroupCommit(
+        async (items: readonly number[]) => {
+          calls += 1;
+          if (calls === 1) throw new Error('disk full');
+          return ok(items);
+        },
+        256,
+        { pipeline: true },
+      );
+      const failing = expect(group.submit(1)).rejects.toThrow('disk full');
+      await tick();
+      const next = group.submit(2);
+      await failing;
+      expect(await next).toBe('#2');
+      await group.drained();
+    });
+
+    it('drained waits for a batch submitted while it was waiting', async () => {
+      const { releases, commit } = recorder(ok);
+      const group = createGroupCommit(commit, 256, { pipeline: true });
+      const a = group.submit(1);
+      await tick();
+      let drained = false;
+      const draining = group.drained().then(() => (drained = true));
+      const b = group.submit(2);
+      await tick();
+      releases.shift()!();
+      await a;
+      await tick();
+      expect(drained).toBe(false);
+      releases.shift()!();
+      await b;
+      await draining;
+      expect(drained).toBe(true);
+    });
+  });
+
+  it('takeMerged takes the first batch whatever its size, then whole batches while they fit', () => {
+    const b = (seq: number, n: number) => ({ seq, drafts: Array.from({ length: n }, () => seq) });
+    const queue = [b(1, 300), b(2, 1), b(3, 2)];
+    expect(takeMerged(queue, 256).map((x) => x.seq)).toEqual([1]);
+    expect(takeMerged(queue, 256).map((x) => x.seq)).toEqual([2, 3]);
+    expect(queue).toEqual([]);
+    const full = [b(1, 100), b(2, 156), b(3, 1)];
+    expect(takeMerged(full, 256).map((x) => x.seq)).toEqual([1, 2]);
+    expect(full.map((x) => x.seq)).toEqual([3]);
+    expect(takeMerged([], 256)).toEqual([]);
   });
 });

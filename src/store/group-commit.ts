@@ -7,6 +7,11 @@
 // Each submitted item settles on its own: `commit` returns one outcome per item, so one bad draft fails
 // alone; when `commit` throws (the transaction failed), every item of that batch rejects with that error.
 // A promise resolves only after `commit` has resolved, that is after the batch is durably committed.
+//
+// Pipelined (`pipeline: true`), for a commit that runs elsewhere and keeps its own queue (the SQLite
+// append worker): each turn's appends are handed over at once, without waiting for the batch before to
+// commit. The other side then never idles while this thread is busy, and merges what queued up while it
+// was committing (sqlite-append-worker.ts). Batches must be committed in the order they were handed over.
 import { StoreError } from '../errors.js';
 
 function nextTurn(): Promise<void> {
@@ -27,6 +32,11 @@ export interface GroupCommit<T, R> {
   drained(): Promise<void>;
 }
 
+export interface GroupCommitOptions {
+  /** Hand each batch to `commit` without waiting for the one before it to settle. */
+  readonly pipeline?: boolean;
+}
+
 interface Pending<T, R> {
   readonly item: T;
   resolve(value: R): void;
@@ -45,12 +55,37 @@ interface Pending<T, R> {
 export function createGroupCommit<T, R>(
   commit: (items: readonly T[]) => Promise<readonly Outcome<R>[]>,
   maxBatch = DEFAULT_MAX_BATCH,
+  options: GroupCommitOptions = {},
 ): GroupCommit<T, R> {
   if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
     throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   }
+  const pipeline = options.pipeline === true;
   const queue: Pending<T, R>[] = [];
   let running: Promise<void> | undefined;
+  /** Pipelined batches handed to `commit` and not yet settled. */
+  const inFlight = new Set<Promise<void>>();
+
+  /** Commits `batch` and settles each of its items; never rejects. */
+  async function settle(batch: readonly Pending<T, R>[]): Promise<void> {
+    let outcomes: readonly Outcome<R>[];
+    try {
+      outcomes = await commit(batch.map((p) => p.item));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome === undefined) {
+        p.reject(new StoreError('STORE_FAILURE', 'the batch commit gave no outcome for an append'));
+      } else if (outcome.ok) {
+        p.resolve(outcome.value);
+      } else {
+        p.reject(outcome.error);
+      }
+    });
+  }
 
   async function run(): Promise<void> {
     try {
@@ -64,23 +99,12 @@ export function createGroupCommit<T, R>(
         if (!first) await nextTurn();
         first = false;
         const batch = queue.splice(0, maxBatch);
-        let outcomes: readonly Outcome<R>[];
-        try {
-          outcomes = await commit(batch.map((p) => p.item));
-        } catch (error) {
-          for (const p of batch) p.reject(error);
+        if (!pipeline) {
+          await settle(batch);
           continue;
         }
-        batch.forEach((p, i) => {
-          const outcome = outcomes[i];
-          if (outcome === undefined) {
-            p.reject(new StoreError('STORE_FAILURE', 'the batch commit gave no outcome for an append'));
-          } else if (outcome.ok) {
-            p.resolve(outcome.value);
-          } else {
-            p.reject(outcome.error);
-          }
-        });
+        const settled = settle(batch).finally(() => inFlight.delete(settled));
+        inFlight.add(settled);
       }
     } finally {
       // Synchronously after the last `queue.length` check: a later submit starts a new run.
@@ -95,8 +119,25 @@ export function createGroupCommit<T, R>(
         running ??= run();
       });
     },
-    drained() {
-      return running ?? Promise.resolve();
+    async drained() {
+      while (running !== undefined || inFlight.size > 0) {
+        await Promise.all([running, ...inFlight]);
+      }
     },
   };
+}
+
+/**
+ * For the side that commits a pipelined group commit's batches: removes from the front of `queue` the
+ * batches its next transaction takes, in order: the first, and each one after it while the items stay
+ * within `max` in all.
+ */
+export function takeMerged<B extends { readonly drafts: readonly unknown[] }>(queue: B[], max: number): B[] {
+  let count = 0;
+  let n = 0;
+  while (n < queue.length && (n === 0 || count + queue[n]!.drafts.length <= max)) {
+    count += queue[n]!.drafts.length;
+    n += 1;
+  }
+  return queue.splice(0, n);
 }

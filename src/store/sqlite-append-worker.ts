@@ -1,6 +1,6 @@
 // A worker_threads entry (see sqlite-ledger.ts, `appendWorker`): owns a connection of its own to the
-// ledger database and appends the batches the ledger posts, one at a time, with the same code as the
-// in-thread path (sqlite-append.ts). Signing each entry and the checkpoint, and SQLite's COMMIT with its
+// ledger database and appends the batches the ledger posts, in order, with the same code as the
+// in-thread path (sqlite-append.ts); batches that queue up while one commits are merged into the next. Signing each entry and the checkpoint, and SQLite's COMMIT with its
 // fsync, then run beside the thread that answers requests instead of stopping it.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { transferError, type TransferredError } from '../errors.js';
 import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
 import { createSigner } from '../signing/keys.js';
+import { DEFAULT_MAX_BATCH, takeMerged } from './group-commit.js';
 import { SqliteAppender } from './sqlite-append.js';
 
 /** What the worker is given (structured-cloned: data only). */
@@ -59,20 +60,47 @@ if (port !== null) {
     post({ kind: 'failed', error: transferError(error) });
     process.exit(1);
   }
-  // One batch at a time: the ledger's group commit posts the next only after this one's reply.
-  port.on('message', (request: AppendRequest) => {
-    if (request.kind === 'close') {
+  // The ledger posts each turn's appends without waiting for the batch before (a pipelined group
+  // commit). What queued up here while a batch was committing is merged into the next one: one
+  // transaction, one checkpoint and one fsync for all of it, and no wait for the other thread between
+  // two batches. Batches commit in the order they were posted.
+  const queue: { readonly seq: number; readonly drafts: readonly EntryDraft[] }[] = [];
+  let draining = false;
+  let closing = false;
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const taken = takeMerged(queue, DEFAULT_MAX_BATCH);
+      try {
+        const outcomes = await appender.appendBatch(taken.flatMap((batch) => batch.drafts));
+        let at = 0;
+        for (const batch of taken) {
+          const own = outcomes.slice(at, at + batch.drafts.length);
+          at += batch.drafts.length;
+          post({
+            kind: 'done',
+            seq: batch.seq,
+            outcomes: own.map((o) => (o.ok ? o : { ok: false, error: transferError(o.error) })),
+          });
+        }
+      } catch (error) {
+        const transferred = transferError(error);
+        for (const batch of taken) post({ kind: 'error', seq: batch.seq, error: transferred });
+      }
+      // Let the messages that arrived during the commit in before the next batch is taken.
+      if (queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    draining = false;
+    if (closing) {
       db.close();
       process.exit(0);
     }
-    appender.appendBatch(request.drafts).then(
-      (outcomes) =>
-        post({
-          kind: 'done',
-          seq: request.seq,
-          outcomes: outcomes.map((o) => (o.ok ? o : { ok: false, error: transferError(o.error) })),
-        }),
-      (error: unknown) => post({ kind: 'error', seq: request.seq, error: transferError(error) }),
-    );
+  };
+  port.on('message', (request: AppendRequest) => {
+    if (request.kind === 'close') closing = true;
+    else queue.push(request);
+    if (!draining) {
+      draining = true;
+      setImmediate(() => void drain());
+    }
   });
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { distModule, runNodeScript } from '../../test/helpers/dist.js';
+import { distModule, runNode, runNodeScript } from '../../test/helpers/dist.js';
 import { buildWorker, type WorkerBuild } from '../../test/helpers/worker-build.js';
 import { InputError, StoreError } from '../errors.js';
 import { openCheckpoint } from '../ledger/checkpoint.js';
@@ -336,6 +336,57 @@ describe('sqlite ledger, append worker', () => {
     expect(await ledger.size()).toBe(41);
     await verifyAll(ledger, keys.publicKey);
     await ledger.close();
+  });
+
+  it('batches handed over while the worker is busy are merged: one transaction and one checkpoint, in order', async () => {
+    const keys = generateKeyPair();
+    const ledger = openWithWorker(keys.privatePem);
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    // Another connection holds the write lock: the worker waits in its BEGIN IMMEDIATE with the first batch.
+    const other = new Database(path.join(dir, 'ledger.sqlite'));
+    other.exec('BEGIN IMMEDIATE');
+    const appended: Promise<{ index: number }>[] = [ledger.append(note(0))];
+    // Each in a turn of its own: the group commit hands each over as a batch of its own.
+    for (let i = 1; i <= 5; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      appended.push(ledger.append(note(i)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    other.exec('ROLLBACK');
+    other.close();
+    expect((await Promise.all(appended)).map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Genesis, then the six batches in at most two transactions: the one the worker held (unless the
+    // others reached it first) and those that queued up behind it.
+    const sizes = checkpointSizes();
+    expect(sizes[0]).toBe(1);
+    expect(sizes.at(-1)).toBe(7);
+    expect(sizes.length).toBeLessThanOrEqual(3);
+    await verifyAll(ledger, keys.publicKey);
+    await ledger.close();
+  });
+
+  it('a process started with a Node option that workers refuse still appends through its worker', async () => {
+    const keys = generateKeyPair();
+    const script = `
+      import { openSqliteLedger } from ${JSON.stringify(distModule('store/sqlite-ledger.js'))};
+      import { createSigner } from ${JSON.stringify(distModule('signing/keys.js'))};
+      const pem = ${JSON.stringify(keys.privatePem)};
+      const real = createSigner(pem);
+      const refusing = { keyId: real.keyId, publicKey: real.publicKey, sign: () => { throw new Error('signed here'); } };
+      const ledger = openSqliteLedger({
+        file: ${JSON.stringify(path.join(dir, 'ledger.sqlite'))},
+        log: { origin: ${JSON.stringify(ORIGIN)}, signer: refusing },
+        appendWorker: { privateKeyPem: pem },
+      });
+      const entry = await ledger.append({ subject: [{ name: 'n', digest: { sha256: '${'ab'.repeat(32)}' } }],
+        predicateType: 'urn:signet:test-note:v1', predicate: { i: 0 } });
+      await ledger.close();
+      process.stdout.write(String(entry.index));
+    `;
+    // --max-semi-space-size is process-wide: new Worker refuses it in execArgv (ERR_WORKER_INVALID_EXEC_ARGV).
+    const run = await runNode(['--max-semi-space-size=32', '--input-type=module', '-e', script]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('0');
   });
 
   it('a draft that cannot be sealed fails alone, with its own error class and code', async () => {

@@ -9,8 +9,9 @@
 // The write side (sealing, the transaction, the retry when another process appended meanwhile) is in
 // sqlite-append.ts. It runs on this connection, on the caller's thread, or — with `appendWorker`, which
 // `signet serve` sets — in a worker thread on a connection of its own (sqlite-append-worker.ts): signing
-// and the COMMIT's fsync then no longer stop the thread that answers requests, and the requests that
-// arrive meanwhile make up the next batch. Reads always run here, on this connection (WAL: a read never
+// and the COMMIT's fsync then no longer stop the thread that answers requests. Batches are then handed
+// to the worker without waiting for the one before (a pipelined group commit), and the worker merges
+// those that queue up while it commits. Reads always run here, on this connection (WAL: a read never
 // waits for the writer and sees every committed batch).
 //
 // The tree keeps every perfect subtree hash (`nodes`), so an append stores O(1) amortised nodes and a
@@ -155,7 +156,8 @@ class SqliteLedger implements Ledger {
       throw storeError(`could not open the ledger database ${options.file}`, error);
     }
     const workerUrl = appendWorker?.url ?? new URL('./sqlite-append-worker.js', import.meta.url);
-    if (appendWorker !== undefined && existsSync(fileURLToPath(workerUrl))) {
+    const inWorker = appendWorker !== undefined && existsSync(fileURLToPath(workerUrl));
+    if (inWorker) {
       this.appender = new WorkerAppender(workerUrl, {
         file: options.file,
         origin: options.log.origin,
@@ -167,9 +169,12 @@ class SqliteLedger implements Ledger {
       const appender = new SqliteAppender(this.db, options.log, options.clock ?? Date.now, options.objects);
       this.appender = { appendBatch: (drafts) => appender.appendBatch(drafts), close: async () => {} };
     }
+    // The worker keeps its own queue and merges what arrives while it commits: hand it each batch at
+    // once. In this thread, one batch at a time.
     this.group = createGroupCommit(
       (drafts) => this.appender.appendBatch(drafts),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
+      { pipeline: inWorker },
     );
   }
 
@@ -322,9 +327,10 @@ interface PendingBatch {
 /**
  * Appends through sqlite-append-worker.ts. The worker is started when the ledger opens (a server pays its
  * start-up before the first request, not during it) and again after it stopped; it is referenced only
- * while a batch is in flight, so that an idle ledger never keeps the process alive. A worker that dies
- * fails the batch in flight with STORE_FAILURE: that batch may or may not have committed, as with a lost
- * reply to a COMMIT, and `signet verify` still holds either way.
+ * while a batch is in flight, so that an idle ledger never keeps the process alive. Several batches may
+ * be in flight (the group commit is pipelined). A worker that dies fails every batch in flight with
+ * STORE_FAILURE: each may or may not have committed, as with a lost reply to a COMMIT, and
+ * `signet verify` still holds either way.
  */
 class WorkerAppender implements BatchAppender {
   private started: Promise<Worker> | undefined;
@@ -343,11 +349,7 @@ class WorkerAppender implements BatchAppender {
   private start(): Promise<Worker> {
     if (this.started !== undefined) return this.started;
     const started = new Promise<Worker>((resolve, reject) => {
-      const worker = new Worker(this.url, {
-        workerData: this.data,
-        // A script run with `node --input-type=module -e` passes that flag on, and a worker refuses it.
-        execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
-      });
+      const worker = newWorker(this.url, this.data);
       let ready = false;
       worker.on('message', (reply: AppendReply) => {
         if (reply.kind === 'ready') {
@@ -401,6 +403,22 @@ class WorkerAppender implements BatchAppender {
     worker.ref();
     worker.postMessage({ kind: 'close' } satisfies AppendRequest);
     await exited;
+  }
+}
+
+/**
+ * A worker with this process's Node options (`--cpu-prof`, `--enable-source-maps`, …), or with none when
+ * a worker refuses one of them: process-wide options such as `--max-semi-space-size` (which still apply to
+ * the whole process). `--input-type`, which `node --input-type=module -e` passes on, is always left out.
+ */
+function newWorker(url: URL, data: AppendWorkerData): Worker {
+  // Refused only once the worker starts, so never passed on.
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  try {
+    return new Worker(url, { workerData: data, execArgv });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(url, { workerData: data, execArgv: [] });
   }
 }
 
