@@ -382,6 +382,76 @@ describe('the gate cache', () => {
     expect(cache.stats).toMatchObject({ hits: 1, misses: 2, invalidations: 1 });
   });
 
+  it('concurrent requests on a cold cache share one full check, and each appends its own deployment entry', async () => {
+    const cache = createGateCache();
+    const model = await registerNew();
+    const promotion = await seal(model);
+    let promotionReads = 0;
+    const ledger = new Proxy(home.ledger, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (name !== 'entriesOfKinds') {
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        }
+        return (kinds: readonly string[]) => {
+          if (kinds.includes('model-promotion')) promotionReads += 1;
+          return target.entriesOfKinds(kinds);
+        };
+      },
+    });
+    const counting: Home = { ...home, ledger };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => gate(counting, model, CONTEXT, { cache })),
+    );
+    expect(results.every((r) => r.allow && r.promotion === promotion)).toBe(true);
+    expect(new Set(results.map((r) => r.deploymentIndex)).size).toBe(8);
+    // One full check read the model's promotions; the seven others waited for it and read the cache.
+    expect(promotionReads).toBe(1);
+    expect(cache.stats.hits).toBe(7);
+  });
+
+  it('a revocation appended while a shared full check runs decides every request that waited for it', async () => {
+    const cache = createGateCache();
+    const model = await registerNew();
+    const promotion = await seal(model);
+    // The full check's last step, reading the sealed objects, is held: by then it has found no
+    // revocation, and it will allow.
+    const reading = deferred();
+    const release = deferred();
+    let hold = true;
+    const objects = new Proxy(home.objects, {
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
+        if (name !== 'getStream') {
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        }
+        return async function* (digest: Digest) {
+          if (hold) {
+            hold = false;
+            reading.resolve();
+            await release.promise;
+          }
+          yield* target.getStream(digest);
+        };
+      },
+    });
+    const held: Home = { ...home, objects };
+    const first = gate(held, model, CONTEXT, { cache });
+    await reading.promise;
+    await revokePromotion(home, promotion, bob, 'withdrawn while the full check ran');
+    // Arrives after the revocation, while the check it would share is still running.
+    const next = gate(held, model, CONTEXT, { cache });
+    await new Promise((resolve) => setImmediate(resolve));
+    release.resolve();
+
+    // The first request arrived before the revocation: its check allows. The next one must not take
+    // that answer.
+    expect((await first).allow).toBe(true);
+    const denied = await next;
+    expect(denied.allow).toBe(false);
+    expect(denied.reasons.map((r) => r.code)).toEqual(['REVOKED']);
+  });
+
   // Last: this breaks the home's authority for good.
   it('an authority entry that does not fold makes the very next request deny (fail closed), cached or not', async () => {
     const model = await registerNew();

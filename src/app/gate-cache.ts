@@ -88,6 +88,15 @@ export interface GateCache {
   lookup(ledger: Ledger, model: Digest, context: string): Promise<Digest | undefined>;
   /** Records a successful full check of `promotion`, which read the log at `size` (read before it began). */
   remember(model: Digest, context: string, promotion: Digest, size: number): void;
+  /**
+   * Registers `check` as the full check of `model` in `context` running in this process until it
+   * settles, and returns it. Requests that miss meanwhile wait for it (`running`) instead of running
+   * their own: at a few thousand requests a second, an expired verification would otherwise start a
+   * full check per request until the first one finishes.
+   */
+  checking<T>(model: Digest, context: string, check: Promise<T>): Promise<T>;
+  /** The full check of `model` in `context` registered with `checking` and not settled, if any. */
+  running(model: Digest, context: string): Promise<unknown> | undefined;
   clear(): void;
   readonly stats: GateCacheStats;
 }
@@ -122,6 +131,7 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     throw new RangeError(`maxGap must be a non-negative integer, got ${maxGap}`);
   }
   const records = new Map<string, CachedVerification>();
+  const checks = new Map<string, Promise<unknown>>();
   const stats = { hits: 0, misses: 0, invalidations: 0, expirations: 0 };
   // A model digest never contains a space: the key is unambiguous.
   const keyOf = (model: Digest, context: string): string => `${model} ${context}`;
@@ -217,6 +227,18 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
       // below `checked` is fine: the entries between were inspected (and a change among them is in
       // `lastChange`), or, below `from`, the record expires at its next lookup.
       if (!log.begun && size < log.from) log.from = log.checked = size;
+    },
+    checking(model, context, check) {
+      const key = keyOf(model, context);
+      checks.set(key, check);
+      const done = (): void => {
+        if (checks.get(key) === check) checks.delete(key);
+      };
+      check.then(done, done);
+      return check;
+    },
+    running(model, context) {
+      return checks.get(keyOf(model, context));
     },
     clear() {
       records.clear();

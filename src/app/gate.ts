@@ -1,7 +1,8 @@
 // The deployment gate (DESIGN invariant 5): allow only a model digest with a valid, unrevoked sealed
 // promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
-// the verdict is appended, so that a repeated request does not re-verify the whole log.
+// the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
+// miss while a full check of the same model and context runs wait for it rather than start another.
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
@@ -174,16 +175,19 @@ export async function gate(
   const cache = options.cache ?? gateCacheOf(home);
   let decision: { allow: boolean; promotion?: Digest; reasons: Reason[] };
   try {
-    const cached = await cache.lookup(home.ledger, model, context);
+    let cached = await cache.lookup(home.ledger, model, context);
+    const running = cached === undefined ? cache.running(model, context) : undefined;
+    if (running !== undefined) {
+      // A full check of the same model and context is running: wait for it rather than run another,
+      // then ask the cache again. That lookup reads the log from where the check read it, after this
+      // request arrived, so an entry appended since (a revocation) still decides this request.
+      await running.catch(() => undefined);
+      cached = await cache.lookup(home.ledger, model, context);
+    }
     if (cached !== undefined) {
       decision = { allow: true, promotion: cached, reasons: [] };
     } else {
-      // Read before the check: whatever is appended while it runs is read by the next request.
-      const size = await home.ledger.size();
-      decision = await decide(home, model, context);
-      if (decision.allow && decision.promotion !== undefined) {
-        cache.remember(model, context, decision.promotion, size);
-      }
+      decision = await cache.checking(model, context, fullCheck(home, cache, model, context));
     }
   } catch (error) {
     // Fail closed: whatever went wrong, the answer is no.
@@ -209,6 +213,22 @@ export async function gate(
     deployment: entry.id,
     deploymentIndex: entry.index,
   };
+}
+
+/** The full check, remembered by the cache when it allows. */
+async function fullCheck(
+  home: Home,
+  cache: GateCache,
+  model: Digest,
+  context: string,
+): Promise<{ allow: boolean; promotion?: Digest; reasons: Reason[] }> {
+  // Read before the check: whatever is appended while it runs is read by the next request.
+  const size = await home.ledger.size();
+  const decision = await decide(home, model, context);
+  if (decision.allow && decision.promotion !== undefined) {
+    cache.remember(model, context, decision.promotion, size);
+  }
+  return decision;
 }
 
 async function decide(
