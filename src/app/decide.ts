@@ -7,7 +7,7 @@ import { createApproval, verifyApproval } from '../promotion/approval.js';
 import { createApprovalStatement, DRAFT_INPUTS_TYPE, type DraftInputs } from '../promotion/draft.js';
 import { isGeneratedRequest } from '../promotion/request.js';
 import { PIPELINE_PROMOTION_KIND, readPipelinePromotion } from '../promotion/pipeline.js';
-import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import { PROMOTION_KIND, readPromotion, REVOCATION_KIND } from '../promotion/seal.js';
 import type { Approval, Ed25519Signature } from '../promotion/types.js';
 import { parseJson } from '../signing/canonical-json.js';
 import type { Digest } from '../signing/digest.js';
@@ -327,13 +327,13 @@ export async function revokePromotion(
   };
   return home.ledger.append({
     subject: [subjectOf(subject.name, subject.digest)],
-    predicateType: predicateTypeOf('revocation'),
-    predicate: signAction('revocation', predicate, as.identity, size, as.signer),
+    predicateType: predicateTypeOf(REVOCATION_KIND),
+    predicate: signAction(REVOCATION_KIND, predicate, as.identity, size, as.signer),
   });
 }
 
 export async function findRevocation(home: Home, promotionId: Digest): Promise<Digest | undefined> {
-  for await (const stored of home.ledger.entriesOfKinds(['revocation'])) {
+  for await (const stored of home.ledger.entriesOfKinds([REVOCATION_KIND])) {
     const entry = openEntry(stored.envelope, home.logPublicKey);
     if (entry.statement.predicate['promotion'] === promotionId) return entry.id;
   }

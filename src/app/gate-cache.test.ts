@@ -6,97 +6,33 @@
 // shared read of the log, over an in-memory log whose reads can be held in flight: concurrent lookups
 // share one read, a lookup never trusts a read sent before it arrived, a dropped record stays dropped,
 // the gap rule and the age bound.
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createAppHome, CONTEXT, MODEL, type AppHome } from '../../test/helpers/app-home.js';
 import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { readPromotion } from '../promotion/seal.js';
 import type { Digest } from '../signing/digest.js';
-import { createSigner, generateKeyPair } from '../signing/keys.js';
 import type { EntryKind, Ledger } from '../store/ledger.js';
-import { bindIdentity, grantRole, revokeRole } from './authority.js';
+import { revokeRole } from './authority.js';
 import { approve, revokePromotion } from './decide.js';
 import { gate, type GateResult } from './gate.js';
 import { createGateCache, gateCacheOf, type GateCacheStats } from './gate-cache.js';
 import type { Home } from './home.js';
-import { initHome } from './init.js';
-import { propose, type Actor } from './promote.js';
-import { registerDataset, registerModel } from './register.js';
+import type { Actor } from './promote.js';
 import { POPULATION_SHIFT_KIND } from './route.js';
 
-const MODEL = 'credit';
-const CONTEXT = 'retail-credit/uk';
-const REQUEST = [
-  '# Credit scorecard',
-  '## Justification',
-  'Better separation on the holdout.',
-  '## Scope',
-  'Retail credit in the UK.',
-  '## Intended deployment',
-  'Nightly batch scoring.',
-  '## Known limitations',
-  'Thin files are under-represented.',
-  '',
-].join('\n');
-const SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n';
-
-let root: string;
+let app: AppHome;
 let home: Home;
 let admin: Actor;
-let alice: Actor;
 let bob: Actor;
 let carol: Actor;
-let files: { contract: string; metrics: string; request: string; svg: string };
-let digests: { baseline: Digest; dataset: Digest };
-let models = 0;
 
-function actor(identity: string): Actor {
-  return { identity, signer: createSigner(generateKeyPair().privatePem) };
-}
-
-async function write(name: string, content: string): Promise<string> {
-  const file = path.join(root, 'inputs', name);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, content);
-  return file;
-}
-
-async function registerNew(): Promise<Digest> {
-  models += 1;
-  const file = await write(`model-${models}.json`, JSON.stringify({ weights: [models / 100] }));
-  return (
-    await registerModel(home, file, {
-      name: MODEL,
-      class: 'logistic-regression',
-      inputContractFile: files.contract,
-    })
-  ).record.digest;
-}
-
-async function proposeDraft(model: Digest): Promise<string> {
-  return (
-    await propose(home, {
-      model,
-      challenger: digests.baseline,
-      dataset: digests.dataset,
-      metricsFile: files.metrics,
-      explanationFiles: [files.svg],
-      requestFile: files.request,
-      context: CONTEXT,
-      as: alice,
-    })
-  ).draft;
-}
-
+const registerNew = (): Promise<Digest> => app.registerNew();
+const proposeDraft = (model: Digest): Promise<string> => app.proposeDraft(model);
 /** Proposes `model` as alice and seals it with `approver`'s approval; the promotion entry id. */
-async function seal(model: Digest, approver: Actor = bob): Promise<Digest> {
-  const sealed = (await approve(home, await proposeDraft(model), approver)).sealed;
-  expect(sealed).toBeDefined();
-  return sealed!.id;
-}
+const seal = (model: Digest, approver: Actor = bob): Promise<Digest> => app.seal(model, { approver });
 
 /** What the home's cache counted during `work`. */
 async function counted<T>(work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> {
@@ -122,37 +58,12 @@ async function deploymentOf(result: GateResult): Promise<Record<string, unknown>
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'signet-gate-cache-'));
-  admin = actor('admin');
-  ({ home } = await initHome(path.join(root, 'home'), {
-    admin: { identity: 'admin', publicKey: admin.signer.publicKey },
-  }));
-  alice = actor('alice');
-  bob = actor('bob');
-  carol = actor('carol');
-  for (const person of [alice, bob, carol]) {
-    await bindIdentity(home, person.identity, person.signer.publicKey, admin);
-  }
-  await grantRole(home, { identity: 'bob', role: 'approver' }, admin);
-  await grantRole(home, { identity: 'carol', role: 'approver' }, admin);
-  const dataset = (
-    await registerDataset(home, await write('eval.csv', 'age,default\n31,0\n'), { label: 'eval' })
-  ).record.digest;
-  files = {
-    contract: await write('contract.json', JSON.stringify({ features: [{ name: 'age', type: 'integer' }] })),
-    metrics: await write(
-      'metrics.json',
-      JSON.stringify({ dataset, candidate: { auc: 0.8 }, challenger: { auc: 0.78 } }),
-    ),
-    request: await write('request.md', REQUEST),
-    svg: await write('importance.svg', SVG),
-  };
-  digests = { baseline: await registerNew(), dataset };
+  app = await createAppHome('signet-gate-cache-');
+  ({ home, admin, bob, carol } = app);
 });
 
 afterAll(async () => {
-  await home?.close();
-  if (root !== undefined) await rm(root, { recursive: true, force: true });
+  await app?.close();
 });
 
 describe('the gate cache', () => {

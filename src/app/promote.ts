@@ -27,7 +27,7 @@ import {
   type DraftInputs,
 } from '../promotion/draft.js';
 import { isGeneratedRequest } from '../promotion/request.js';
-import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import { PROMOTION_KIND, readPromotion, REVOCATION_KIND } from '../promotion/seal.js';
 import type { ChallengerRef, Ed25519Signature, IdentityRef, RouteRef } from '../promotion/types.js';
 import { RENDERER_VERSION, renderReview } from '../review/index.js';
 import { encodeBase64 } from '../signing/base64.js';
@@ -752,12 +752,15 @@ async function fillInChallenger(
   return undefined;
 }
 
-/** The latest promotion entry of a model name, if any. */
+/** The latest promotion entry of a model name that was not revoked, if any. */
 export async function findPreviousPromotion(home: Home, modelName: string): Promise<Digest | undefined> {
-  let latest: Digest | undefined;
-  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND])) {
+  const ids: Digest[] = [];
+  const revoked = new Set<unknown>();
+  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND, REVOCATION_KIND])) {
     const entry = openEntry(stored.envelope, home.logPublicKey);
-    if (readPromotion(entry.statement.predicate).model.name === modelName) latest = entry.id;
+    if (entry.kind === REVOCATION_KIND) revoked.add(entry.statement.predicate['promotion']);
+    else if (readPromotion(entry.statement.predicate).model.name === modelName) ids.push(entry.id);
   }
-  return latest;
+  // The latest that was not withdrawn: a revoked promotion is not the incumbent.
+  return ids.filter((id) => !revoked.has(id)).pop();
 }

@@ -1,6 +1,6 @@
 // Routing a promotion by materiality: gather from the log what the rules need to know about the model
 // (its previous promotions, the last one a committee approved, the contexts it was approved for, the
-// population-shift flags since), describe the candidate, and let the pure engine decide. Everything read
+// population-shift flags since; a revoked promotion counts for none of them), describe the candidate, and let the pure engine decide. Everything read
 // from the log is attacker-controlled: a sealed input that cannot be read leaves the fact out, and the
 // engine's failClosed rule then makes the promotion material; sealed bands that do not check are refused.
 import { VerificationError } from '../errors.js';
@@ -26,7 +26,7 @@ import {
   type RouteDecision,
 } from '../policy/index.js';
 import { parseInputContract } from '../promotion/inputs.js';
-import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import { PROMOTION_KIND, readPromotion, REVOCATION_KIND } from '../promotion/seal.js';
 import type { MetricValues, PromotionPredicate, RouteRef } from '../promotion/types.js';
 import type { Digest } from '../signing/digest.js';
 import { findRevocation } from './decide.js';
@@ -46,17 +46,27 @@ export async function gatherLedgerView(
   modelName: string,
   featurePipeline?: Digest,
 ): Promise<LedgerView> {
-  const promotions: { entry: OpenedEntry; promotion: PromotionPredicate }[] = [];
+  const all: { entry: OpenedEntry; promotion: PromotionPredicate }[] = [];
   const shifts: OpenedEntry[] = [];
-  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND, POPULATION_SHIFT_KIND])) {
+  const revoked = new Set<unknown>();
+  for await (const stored of home.ledger.entriesOfKinds([
+    PROMOTION_KIND,
+    POPULATION_SHIFT_KIND,
+    REVOCATION_KIND,
+  ])) {
     const entry = openEntry(stored.envelope, home.logPublicKey);
     if (entry.kind === PROMOTION_KIND) {
       const promotion = readPromotion(entry.statement.predicate);
-      if (promotion.model.name === modelName) promotions.push({ entry, promotion });
+      if (promotion.model.name === modelName) all.push({ entry, promotion });
+    } else if (entry.kind === REVOCATION_KIND) {
+      revoked.add(entry.statement.predicate['promotion']);
     } else if (modelNameOf(entry.statement.predicate['model']) === modelName) {
       shifts.push(entry);
     }
   }
+  // A withdrawn promotion is not the model in production: not the previous one, not the committee's
+  // last word, and its context is no longer approved.
+  const promotions = all.filter((p) => !revoked.has(p.entry.id));
   const latest = promotions[promotions.length - 1];
   const previous = latest ? await previousOf(home, latest.entry, latest.promotion) : undefined;
   const committee = promotions.filter((p) => p.promotion.route.materiality === 'material').pop();

@@ -10,6 +10,8 @@ import type { DraftInputs } from './draft.js';
 import type { Approval, Ed25519Signature, PromotionPredicate, ViewRef } from './types.js';
 
 export const PROMOTION_KIND = 'model-promotion';
+/** The kind of the entry that withdraws a promotion (model or feature-pipeline). */
+export const REVOCATION_KIND = 'revocation';
 export const PROMOTION_PREDICATE_TYPE = predicateTypeOf(PROMOTION_KIND);
 
 export interface SealInput {

@@ -18,7 +18,7 @@ import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, type OpenedEntry } from '../ledger/entry.js';
 import { requirementOfSealedRoute } from '../app/policy.js';
 import { PIPELINE_PROMOTION_KIND } from '../promotion/pipeline.js';
-import { PROMOTION_KIND, readPromotion } from '../promotion/seal.js';
+import { PROMOTION_KIND, readPromotion, REVOCATION_KIND } from '../promotion/seal.js';
 import type { Approval, PromotionPredicate } from '../promotion/types.js';
 import type { PipelinePromotionPredicate } from '../promotion/pipeline.js';
 import { isDigest } from '../signing/digest.js';
@@ -402,7 +402,7 @@ async function modelsOf(deps: RouteDeps): Promise<ModelSummary[]> {
   };
   const digestToName = new Map<string, string>();
   const revoked = new Map<string, { index: number; id: string; time: string }>();
-  for await (const stored of home.ledger.entriesOfKinds(['revocation'])) {
+  for await (const stored of home.ledger.entriesOfKinds([REVOCATION_KIND])) {
     const entry = openEntry(stored.envelope, home.logPublicKey);
     const target = entry.statement.predicate['promotion'];
     if (typeof target === 'string')
