@@ -39,6 +39,7 @@
 // of the record object it read, never puts one back into the map. The state is per process (per Home
 // object) and one cache serves one log: servers sharing one database each follow the shared log.
 import type { Digest } from '../signing/digest.js';
+import { coalesceReads } from '../store/fresh-read.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Home } from './home.js';
 import { POPULATION_SHIFT_KIND } from './route.js';
@@ -141,11 +142,6 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
   // Below `from` nothing is known: the log before the first read, or entries skipped past a gap. Until
   // the first read, `from` is the lowest size remembered (Infinity: none yet).
   const log = { from: Infinity, checked: Infinity, lastChange: -1, begun: false };
-  // The next read, not yet sent: every lookup that arrives before it starts joins it.
-  let pending: Promise<void> | undefined;
-  // The read in flight, if any. Its query may have been sent before an entry that a lookup arriving now
-  // must see was committed, so a lookup never joins it: it joins `pending`, which starts when this ends.
-  let running: Promise<void> | undefined;
 
   /** Why `record` no longer holds, from what the shared read has seen; undefined while it holds. */
   const verdictOf = (record: CachedVerification): 'expired' | 'invalidated' | undefined => {
@@ -172,20 +168,17 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     }
   };
 
-  /** Resolves after a read of the log that started after this call. */
+  /**
+   * Resolves after a read of the log that started after this call (fresh-read.ts). The read in flight
+   * may have been sent before an entry that a lookup arriving now must see was committed, so a lookup
+   * never joins it: it joins the next one, sent when that one ends, with every lookup that arrived
+   * meanwhile. The ledger handles lookups pass all read the same log; the read uses the latest given.
+   */
+  let handle: Ledger | undefined;
+  const read = coalesceReads((_: 'log') => catchUp(handle!));
   const follow = (ledger: Ledger): Promise<void> => {
-    if (pending) return pending;
-    const after = running ? running.then(ignore, ignore) : Promise.resolve();
-    const next: Promise<void> = after.then(() => {
-      pending = undefined;
-      const read = catchUp(ledger).finally(() => {
-        if (running === read) running = undefined;
-      });
-      running = read;
-      return read;
-    });
-    pending = next;
-    return next;
+    handle = ledger;
+    return read('log');
   };
 
   return {
@@ -248,8 +241,6 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     },
   };
 }
-
-function ignore(): void {}
 
 const caches = new WeakMap<Home, GateCache>();
 
