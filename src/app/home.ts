@@ -149,15 +149,8 @@ export async function openHomeWithKey(
 const DATABASE_URL_ENV = 'SIGNET_DATABASE_URL';
 
 async function loadPostgres() {
-  const [pool, ledger] = await Promise.all([
-    import('../store/pg/pool.js'),
-    import('../store/pg/pg-ledger.js'),
-  ]);
-  return {
-    readDatabaseUrl: pool.readDatabaseUrl,
-    openPostgresStores: pool.openPostgresStores,
-    openPgLedger: ledger.openPgLedger,
-  };
+  const pool = await import('../store/pg/pool.js');
+  return { readDatabaseUrl: pool.readDatabaseUrl, openPostgresStores: pool.openPostgresStores };
 }
 
 type StoreParts = Pick<Home, 'objects' | 'ledger' | 'drafts' | 'auth' | 'monitorCounts' | 'close'>;
@@ -176,31 +169,26 @@ async function openStores(
   const database = pg?.readDatabaseUrl(env);
   const large = await openLargeObjects(env, database !== undefined);
   if (pg !== undefined && database !== undefined) {
-    const { openPostgresStores, openPgLedger } = pg;
-    const stores = await openPostgresStores(database.url, {
-      log: { origin: config.origin, signer },
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...large.options,
-    }).catch((error: unknown) => {
-      large.close();
-      throw error;
-    });
     // As in the embedded home: envelopes in the entry rows only, served as objects from there, not a
-    // second copy of each in `objects` (rows an earlier version wrote there are still read first). This
-    // ledger, not `stores.ledger` (which also writes them to `objects`), is the one the home appends to.
-    const ledger = openPgLedger({
-      pool: stores.pool,
-      log: { origin: config.origin, signer },
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
+    // second copy of each in `objects` (rows an earlier version wrote there are still read first).
+    const stores = await pg
+      .openPostgresStores(database.url, {
+        log: { origin: config.origin, signer },
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...large.options,
+        envelopesInRows: true,
+      })
+      .catch((error: unknown) => {
+        large.close();
+        throw error;
+      });
     return {
-      objects: withLedgerEnvelopes(stores.objects, ledger),
-      ledger,
+      objects: withLedgerEnvelopes(stores.objects, stores.ledger),
+      ledger: stores.ledger,
       drafts: stores.drafts,
       auth: stores.auth,
       monitorCounts: stores.monitorCounts,
       close: async () => {
-        await ledger.close();
         await stores.close();
         large.close();
       },

@@ -6,7 +6,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { asSuperuser, postgresFixture } from '../../../test/helpers/postgres.js';
 import { createSigner, generateKeyPair } from '../../signing/keys.js';
 import { withLedgerEnvelopes } from '../ledger-envelopes.js';
-import { openPgLedger } from './pg-ledger.js';
 
 const ORIGIN = 'test.example/pg-ledger-envelopes';
 const postgres = postgresFixture();
@@ -14,9 +13,8 @@ afterEach(() => postgres.cleanup());
 
 async function openRowsOnly() {
   const log = { origin: ORIGIN, signer: createSigner(generateKeyPair().privatePem) };
-  const stores = await postgres.open({ log });
-  const ledger = openPgLedger({ pool: stores.pool, log });
-  return { stores, ledger, objects: withLedgerEnvelopes(stores.objects, ledger) };
+  const stores = await postgres.open({ log, envelopesInRows: true });
+  return { stores, ledger: stores.ledger, objects: withLedgerEnvelopes(stores.objects, stores.ledger) };
 }
 
 const note = (i: number) => ({

@@ -133,6 +133,11 @@ export interface PostgresStoresOptions {
   readonly pool?: PgPoolOptions;
   /** How long an append waits for the ledger lock; 60 s by default. */
   readonly lockTimeoutMs?: number;
+  /**
+   * Keep each entry's envelope in its ledger row only, as a home does (serve it as an object with
+   * `withLedgerEnvelopes`). By default the ledger also writes each envelope to `objects`.
+   */
+  readonly envelopesInRows?: boolean;
 }
 
 export interface PostgresStores {
@@ -204,7 +209,7 @@ export async function openPostgresStores(
     const ledger = openPgLedger({
       pool,
       log: options.log,
-      objects,
+      ...(options.envelopesInRows === true ? {} : { objects }),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     });
