@@ -1,7 +1,8 @@
 // A worker_threads entry (see sqlite-ledger.ts, `appendWorker`): owns a connection of its own to the
 // ledger database and appends the batches the ledger posts, in order, with the same code as the
-// in-thread path (sqlite-append.ts); batches that queue up while one commits are merged into the next. Signing each entry and the checkpoint, and SQLite's COMMIT with its
-// fsync, then run beside the thread that answers requests instead of stopping it.
+// in-thread path (sqlite-append.ts); batches that queue up while one commits are merged into the next.
+// Signing each entry and the checkpoint, and SQLite's COMMIT with its fsync, then run beside the thread
+// that answers requests instead of stopping it.
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
