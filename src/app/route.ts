@@ -1,8 +1,9 @@
 // Routing a promotion by materiality: gather from the log what the rules need to know about the model
 // (its previous promotions, the last one a committee approved, the contexts it was approved for, the
-// population-shift flags since; a revoked promotion counts for none of them), describe the candidate, and let the pure engine decide. Everything read
-// from the log is attacker-controlled: a sealed input that cannot be read leaves the fact out, and the
-// engine's failClosed rule then makes the promotion material; sealed bands that do not check are refused.
+// population-shift flags since; a revoked promotion counts for none of them), describe the candidate,
+// and let the pure engine decide. Everything read from the log is attacker-controlled: a sealed input
+// that cannot be read leaves the fact out, and the engine's failClosed rule then makes the promotion
+// material; sealed bands that do not check are refused.
 import { VerificationError } from '../errors.js';
 import { openEntry, isRecord, type OpenedEntry } from '../ledger/entry.js';
 import { isEmptyDiff } from '../policy/contract-diff.js';
