@@ -3,9 +3,10 @@
 // serialised into one tree (no fork, no gap, no duplicate index), and group commit: one transaction and
 // one checkpoint per batch, the batch cap, a failed batch that writes nothing, a write lock never held
 // while envelopes are stored, and a batch sealed again when another writer appended meanwhile.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -387,6 +388,32 @@ describe('sqlite ledger, append worker', () => {
     const run = await runNode(['--max-semi-space-size=32', '--input-type=module', '-e', script]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('0');
+  });
+
+  it('a worker that dies fails the batch in flight with STORE_FAILURE; the next append starts a new one', async () => {
+    const keys = generateKeyPair();
+    // The real worker, behind a listener that ends the thread when a batch holding note 1 arrives
+    // (before the real one sees it): as if it crashed.
+    const crashing = new URL('crashing-append-worker.js', worker.url);
+    await writeFile(
+      fileURLToPath(crashing),
+      `import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (request) => {
+  if (request.kind === 'append' && request.drafts.some((d) => d.predicate.i === 1)) process.exit(3);
+});
+await import('./sqlite-append-worker.js');
+`,
+    );
+    const ledger = openWithWorker(keys.privatePem, keys.privatePem, crashing);
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const lost = ledger.append(note(1));
+    await expect(lost).rejects.toBeInstanceOf(StoreError);
+    await expect(lost).rejects.toThrow(/append worker stopped: exit code 3/);
+    // A new worker (its first batch): appends go on after the entry the dead one committed last.
+    expect((await ledger.append(note(2))).index).toBe(1);
+    expect((await ledger.append(note(3))).index).toBe(2);
+    await verifyAll(ledger, keys.publicKey);
+    await ledger.close();
   });
 
   it('a draft that cannot be sealed fails alone, with its own error class and code', async () => {
