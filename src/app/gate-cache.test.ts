@@ -50,6 +50,48 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; stats: G
   };
 }
 
+/** The home with a ledger that counts the reads of model promotions (what a full check does once). */
+function countingPromotionReads(base: Home = home): { counting: Home; promotionReads: () => number } {
+  let reads = 0;
+  const ledger = new Proxy(base.ledger, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name);
+      if (name !== 'entriesOfKinds') {
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return (kinds: readonly string[]) => {
+        if (kinds.includes('model-promotion')) reads += 1;
+        return target.entriesOfKinds(kinds);
+      };
+    },
+  });
+  return { counting: { ...base, ledger }, promotionReads: () => reads };
+}
+
+/** `base` with objects whose first read is held until `release`; `reading` resolves when it starts. */
+function holdingFirstObjectRead(base: Home): { held: Home; reading: Promise<void>; release: () => void } {
+  const reading = deferred();
+  const released = deferred();
+  let hold = true;
+  const objects = new Proxy(base.objects, {
+    get(target, name) {
+      const value: unknown = Reflect.get(target, name);
+      if (name !== 'getStream') {
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      }
+      return async function* (digest: Digest) {
+        if (hold) {
+          hold = false;
+          reading.resolve();
+          await released.promise;
+        }
+        yield* target.getStream(digest);
+      };
+    },
+  });
+  return { held: { ...base, objects }, reading: reading.promise, release: released.resolve };
+}
+
 async function deploymentOf(result: GateResult): Promise<Record<string, unknown>> {
   const entry = openEntry((await home.ledger.read(result.deploymentIndex)).envelope, home.logPublicKey);
   expect(entry.kind).toBe('deployment');
@@ -297,28 +339,51 @@ describe('the gate cache', () => {
     const cache = createGateCache();
     const model = await registerNew();
     const promotion = await seal(model);
-    let promotionReads = 0;
-    const ledger = new Proxy(home.ledger, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (name !== 'entriesOfKinds') {
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        }
-        return (kinds: readonly string[]) => {
-          if (kinds.includes('model-promotion')) promotionReads += 1;
-          return target.entriesOfKinds(kinds);
-        };
-      },
-    });
-    const counting: Home = { ...home, ledger };
+    const { counting, promotionReads } = countingPromotionReads();
     const results = await Promise.all(
       Array.from({ length: 8 }, () => gate(counting, model, CONTEXT, { cache })),
     );
     expect(results.every((r) => r.allow && r.promotion === promotion)).toBe(true);
     expect(new Set(results.map((r) => r.deploymentIndex)).size).toBe(8);
-    // One full check read the model's promotions; the seven others waited for it and read the cache.
-    expect(promotionReads).toBe(1);
-    expect(cache.stats.hits).toBe(7);
+    // One full check read the model's promotions, begun after all eight arrived: its answer is theirs.
+    expect(promotionReads()).toBe(1);
+  });
+
+  it('a burst of requests that are denied shares one full check too (a deny is never cached)', async () => {
+    const cache = createGateCache();
+    const model = await registerNew();
+    const promotion = await seal(model);
+    await revokePromotion(home, promotion, bob, 'withdrawn before the burst');
+    const { counting, promotionReads } = countingPromotionReads();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => gate(counting, model, CONTEXT, { cache })),
+    );
+    for (const result of results) {
+      expect(result.allow).toBe(false);
+      expect(result.reasons.map((r) => r.code)).toEqual(['REVOKED']);
+      expect(await deploymentOf(result)).toMatchObject({ decision: 'deny' });
+    }
+    expect(promotionReads()).toBe(1);
+    // Not kept: the next request checks in full again.
+    await gate(counting, model, CONTEXT, { cache });
+    expect(promotionReads()).toBe(2);
+  });
+
+  it('a request that arrives while a full check runs waits for it, then answers from the cache', async () => {
+    const cache = createGateCache();
+    const model = await registerNew();
+    const promotion = await seal(model);
+    const { counting, promotionReads } = countingPromotionReads();
+    const { held, reading, release } = holdingFirstObjectRead(counting);
+    const first = gate(held, model, CONTEXT, { cache });
+    await reading;
+    const next = gate(held, model, CONTEXT, { cache });
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    expect((await first).promotion).toBe(promotion);
+    expect((await next).promotion).toBe(promotion);
+    expect(promotionReads()).toBe(1);
+    expect(cache.stats.hits).toBe(1);
   });
 
   it('a revocation appended while a shared full check runs decides every request that waited for it', async () => {
@@ -327,33 +392,14 @@ describe('the gate cache', () => {
     const promotion = await seal(model);
     // The full check's last step, reading the sealed objects, is held: by then it has found no
     // revocation, and it will allow.
-    const reading = deferred();
-    const release = deferred();
-    let hold = true;
-    const objects = new Proxy(home.objects, {
-      get(target, name) {
-        const value: unknown = Reflect.get(target, name);
-        if (name !== 'getStream') {
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        }
-        return async function* (digest: Digest) {
-          if (hold) {
-            hold = false;
-            reading.resolve();
-            await release.promise;
-          }
-          yield* target.getStream(digest);
-        };
-      },
-    });
-    const held: Home = { ...home, objects };
+    const { held, reading, release } = holdingFirstObjectRead(home);
     const first = gate(held, model, CONTEXT, { cache });
-    await reading.promise;
+    await reading;
     await revokePromotion(home, promotion, bob, 'withdrawn while the full check ran');
     // Arrives after the revocation, while the check it would share is still running.
     const next = gate(held, model, CONTEXT, { cache });
     await new Promise((resolve) => setImmediate(resolve));
-    release.resolve();
+    release();
 
     // The first request arrived before the revocation: its check allows. The next one must not take
     // that answer.

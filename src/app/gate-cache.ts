@@ -96,10 +96,21 @@ export interface GateCache {
    * full check per request until the first one finishes.
    */
   checking<T>(model: Digest, context: string, check: Promise<T>): Promise<T>;
-  /** The full check of `model` in `context` registered with `checking` and not settled, if any. */
-  running(model: Digest, context: string): Promise<unknown> | undefined;
+  /**
+   * The full check of `model` in `context` registered with `checking` and not settled, if any, with the
+   * ticket it was registered under: a check whose ticket is above a request's (`ticket`) started after
+   * that request arrived. `T` is what the caller registered.
+   */
+  running<T>(model: Digest, context: string): RunningCheck<T> | undefined;
+  /** A ticket for a request arriving now, ordered with the tickets of registered checks. */
+  ticket(): number;
   clear(): void;
   readonly stats: GateCacheStats;
+}
+
+export interface RunningCheck<T> {
+  readonly check: Promise<T>;
+  readonly ticket: number;
 }
 
 interface CachedVerification {
@@ -132,7 +143,8 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     throw new RangeError(`maxGap must be a non-negative integer, got ${maxGap}`);
   }
   const records = new Map<string, CachedVerification>();
-  const checks = new Map<string, Promise<unknown>>();
+  const checks = new Map<string, RunningCheck<unknown>>();
+  let tickets = 0;
   const stats = { hits: 0, misses: 0, invalidations: 0, expirations: 0 };
   // A model digest never contains a space: the key is unambiguous.
   const keyOf = (model: Digest, context: string): string => `${model} ${context}`;
@@ -223,15 +235,19 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     },
     checking(model, context, check) {
       const key = keyOf(model, context);
-      checks.set(key, check);
+      const running = { check, ticket: ++tickets };
+      checks.set(key, running);
       const done = (): void => {
-        if (checks.get(key) === check) checks.delete(key);
+        if (checks.get(key) === running) checks.delete(key);
       };
       check.then(done, done);
       return check;
     },
-    running(model, context) {
-      return checks.get(keyOf(model, context));
+    running<T>(model: Digest, context: string) {
+      return checks.get(keyOf(model, context)) as RunningCheck<T> | undefined;
+    },
+    ticket() {
+      return ++tickets;
     },
     clear() {
       records.clear();

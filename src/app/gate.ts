@@ -2,7 +2,7 @@
 // promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
 // the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
-// miss while a full check of the same model and context runs wait for it rather than start another.
+// miss while a full check of the same model and context runs share it rather than start another.
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
@@ -173,19 +173,28 @@ export async function gate(
   options: GateOptions = {},
 ): Promise<GateResult> {
   const cache = options.cache ?? gateCacheOf(home);
-  let decision: { allow: boolean; promotion?: Digest; reasons: Reason[] };
+  const arrived = cache.ticket();
+  let decision: Decision;
   try {
     let cached = await cache.lookup(home.ledger, model, context);
-    const running = cached === undefined ? cache.running(model, context) : undefined;
-    if (running !== undefined) {
-      // A full check of the same model and context is running: wait for it rather than run another,
-      // then ask the cache again. That lookup reads the log from where the check read it, after this
-      // request arrived, so an entry appended since (a revocation) still decides this request.
-      await running.catch(() => undefined);
+    const before = cached === undefined ? cache.running<Decision>(model, context) : undefined;
+    if (before !== undefined && before.ticket < arrived) {
+      // A full check of the same model and context began before this request arrived: wait for it
+      // rather than run another, then ask the cache again. That lookup reads the log from where the
+      // check read it, after this request arrived, so an entry appended since (a revocation) still
+      // decides this request.
+      await before.check.catch(() => undefined);
       cached = await cache.lookup(home.ledger, model, context);
     }
+    const after = cached === undefined ? cache.running<Decision>(model, context) : undefined;
     if (cached !== undefined) {
       decision = { allow: true, promotion: cached, reasons: [] };
+    } else if (after !== undefined && after.ticket > arrived) {
+      // One began after this request arrived: everything it reads is what this request must see, so
+      // its answer, allow or deny, is this request's too (denies are never cached, so a burst of
+      // denied requests would otherwise run one check each).
+      const shared = await after.check;
+      decision = { ...shared, reasons: [...shared.reasons] };
     } else {
       decision = await cache.checking(model, context, fullCheck(home, cache, model, context));
     }
@@ -215,13 +224,14 @@ export async function gate(
   };
 }
 
+interface Decision {
+  allow: boolean;
+  promotion?: Digest;
+  reasons: Reason[];
+}
+
 /** The full check, remembered by the cache when it allows. */
-async function fullCheck(
-  home: Home,
-  cache: GateCache,
-  model: Digest,
-  context: string,
-): Promise<{ allow: boolean; promotion?: Digest; reasons: Reason[] }> {
+async function fullCheck(home: Home, cache: GateCache, model: Digest, context: string): Promise<Decision> {
   // Read before the check: whatever is appended while it runs is read by the next request.
   const size = await home.ledger.size();
   const decision = await decide(home, model, context);
