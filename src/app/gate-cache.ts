@@ -89,28 +89,8 @@ export interface GateCache {
   lookup(ledger: Ledger, model: Digest, context: string): Promise<Digest | undefined>;
   /** Records a successful full check of `promotion`, which read the log at `size` (read before it began). */
   remember(model: Digest, context: string, promotion: Digest, size: number): void;
-  /**
-   * Registers `check` as the full check of `model` in `context` running in this process until it
-   * settles, and returns it. Requests that miss meanwhile wait for it (`running`) instead of running
-   * their own: at a few thousand requests a second, an expired verification would otherwise start a
-   * full check per request until the first one finishes.
-   */
-  checking<T>(model: Digest, context: string, check: Promise<T>): Promise<T>;
-  /**
-   * The full check of `model` in `context` registered with `checking` and not settled, if any, with the
-   * ticket it was registered under: a check whose ticket is above a request's (`ticket`) started after
-   * that request arrived. `T` is what the caller registered.
-   */
-  running<T>(model: Digest, context: string): RunningCheck<T> | undefined;
-  /** A ticket for a request arriving now, ordered with the tickets of registered checks. */
-  ticket(): number;
   clear(): void;
   readonly stats: GateCacheStats;
-}
-
-export interface RunningCheck<T> {
-  readonly check: Promise<T>;
-  readonly ticket: number;
 }
 
 interface CachedVerification {
@@ -143,8 +123,6 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
     throw new RangeError(`maxGap must be a non-negative integer, got ${maxGap}`);
   }
   const records = new Map<string, CachedVerification>();
-  const checks = new Map<string, RunningCheck<unknown>>();
-  let tickets = 0;
   const stats = { hits: 0, misses: 0, invalidations: 0, expirations: 0 };
   // A model digest never contains a space: the key is unambiguous.
   const keyOf = (model: Digest, context: string): string => `${model} ${context}`;
@@ -184,14 +162,9 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
    * Resolves after a read of the log that started after this call (fresh-read.ts). The read in flight
    * may have been sent before an entry that a lookup arriving now must see was committed, so a lookup
    * never joins it: it joins the next one, sent when that one ends, with every lookup that arrived
-   * meanwhile. The ledger handles lookups pass all read the same log; the read uses the latest given.
+   * meanwhile. The ledger handles lookups pass all read the same log: one key for all of them.
    */
-  let handle: Ledger | undefined;
-  const read = coalesceReads((_: 'log') => catchUp(handle!));
-  const follow = (ledger: Ledger): Promise<void> => {
-    handle = ledger;
-    return read('log');
-  };
+  const follow = coalesceReads(catchUp, () => 'log');
 
   return {
     async lookup(ledger, model, context) {
@@ -232,22 +205,6 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
       // below `checked` is fine: the entries between were inspected (and a change among them is in
       // `lastChange`), or, below `from`, the record expires at its next lookup.
       if (!log.begun && size < log.from) log.from = log.checked = size;
-    },
-    checking(model, context, check) {
-      const key = keyOf(model, context);
-      const running = { check, ticket: ++tickets };
-      checks.set(key, running);
-      const done = (): void => {
-        if (checks.get(key) === running) checks.delete(key);
-      };
-      check.then(done, done);
-      return check;
-    },
-    running<T>(model: Digest, context: string) {
-      return checks.get(keyOf(model, context)) as RunningCheck<T> | undefined;
-    },
-    ticket() {
-      return ++tickets;
     },
     clear() {
       records.clear();

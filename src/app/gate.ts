@@ -2,7 +2,7 @@
 // promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
 // the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
-// miss while a full check of the same model and context runs share it rather than start another.
+// miss together share one full check of their model and context (`fullChecksOf`).
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
@@ -22,6 +22,7 @@ import type { Policy } from '../policy/index.js';
 import { loadAuthority } from './authority.js';
 import { readPolicyObject } from './policy.js';
 import { findRevocation } from './decide.js';
+import { coalesceReads } from '../store/fresh-read.js';
 import { DEPLOYMENT_KIND, gateCacheOf, type GateCache } from './gate-cache.js';
 import type { Home } from './home.js';
 
@@ -173,30 +174,14 @@ export async function gate(
   options: GateOptions = {},
 ): Promise<GateResult> {
   const cache = options.cache ?? gateCacheOf(home);
-  const arrived = cache.ticket();
   let decision: Decision;
   try {
-    let cached = await cache.lookup(home.ledger, model, context);
-    const before = cached === undefined ? cache.running<Decision>(model, context) : undefined;
-    if (before !== undefined && before.ticket < arrived) {
-      // A full check of the same model and context began before this request arrived: wait for it
-      // rather than run another, then ask the cache again. That lookup reads the log from where the
-      // check read it, after this request arrived, so an entry appended since (a revocation) still
-      // decides this request.
-      await before.check.catch(() => undefined);
-      cached = await cache.lookup(home.ledger, model, context);
-    }
-    const after = cached === undefined ? cache.running<Decision>(model, context) : undefined;
+    const cached = await cache.lookup(home.ledger, model, context);
     if (cached !== undefined) {
       decision = { allow: true, promotion: cached, reasons: [] };
-    } else if (after !== undefined && after.ticket > arrived) {
-      // One began after this request arrived: everything it reads is what this request must see, so
-      // its answer, allow or deny, is this request's too (denies are never cached, so a burst of
-      // denied requests would otherwise run one check each).
-      const shared = await after.check;
-      decision = { ...shared, reasons: [...shared.reasons] };
     } else {
-      decision = await cache.checking(model, context, fullCheck(home, cache, model, context));
+      const shared = await fullChecksOf(cache)({ home, cache, model, context });
+      decision = { ...shared, reasons: [...shared.reasons] };
     }
   } catch (error) {
     // Fail closed: whatever went wrong, the answer is no.
@@ -230,8 +215,33 @@ interface Decision {
   reasons: Reason[];
 }
 
+interface CheckArgs {
+  readonly home: Home;
+  readonly cache: GateCache;
+  readonly model: Digest;
+  readonly context: string;
+}
+
+const fullChecks = new WeakMap<GateCache, (args: CheckArgs) => Promise<Decision>>();
+
+/**
+ * The full checks of one cache's log, shared (fresh-read.ts): requests for the same model and context
+ * that miss while no check of it has been sent share the next one, allow or deny (a deny is never
+ * cached, so a burst of denied requests would otherwise run one check each). One that arrives while a
+ * check runs waits for the next, never that one's answer: the running check may have read the log
+ * before a revocation this request must see.
+ */
+function fullChecksOf(cache: GateCache): (args: CheckArgs) => Promise<Decision> {
+  let checks = fullChecks.get(cache);
+  if (checks === undefined) {
+    checks = coalesceReads(fullCheck, (args) => `${args.model} ${args.context}`);
+    fullChecks.set(cache, checks);
+  }
+  return checks;
+}
+
 /** The full check, remembered by the cache when it allows. */
-async function fullCheck(home: Home, cache: GateCache, model: Digest, context: string): Promise<Decision> {
+async function fullCheck({ home, cache, model, context }: CheckArgs): Promise<Decision> {
   // Read before the check: whatever is appended while it runs is read by the next request.
   const size = await home.ledger.size();
   const decision = await decide(home, model, context);

@@ -94,4 +94,22 @@ describe('coalesceReads', () => {
     expect(await find('t')).toBe('t:2');
     expect(await find('t')).toBe('t:3');
   });
+
+  it("with a key function, calls with one key share a read made with the first caller's arguments", async () => {
+    const seen: number[] = [];
+    const find = coalesceReads(
+      async (args: { key: string; n: number }) => {
+        seen.push(args.n);
+        return `${args.key}:${args.n}`;
+      },
+      (args) => args.key,
+    );
+    const answers = await Promise.all([
+      find({ key: 'a', n: 1 }),
+      find({ key: 'a', n: 2 }),
+      find({ key: 'b', n: 3 }),
+    ]);
+    expect(answers).toEqual(['a:1', 'a:1', 'b:3']);
+    expect(seen).toEqual([1, 3]);
+  });
 });

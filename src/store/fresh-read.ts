@@ -16,15 +16,21 @@ interface KeyState<V> {
 const ignore = (): void => undefined;
 
 /**
- * Wraps `read` so that concurrent calls for the same key share reads that start after each call.
+ * Wraps `read` so that concurrent calls for the same key share reads that start after each call. The key
+ * is `keyOf(args)` (the arguments themselves by default); a shared read is made with the arguments of
+ * the call that started waiting for it, so calls with one key must ask the same question.
  *
  * @example
  * const findToken = coalesceReads((hash: string) => auth.findTokenByHash(hash));
  * const [a, b] = await Promise.all([findToken(h), findToken(h)]); // one query
  */
-export function coalesceReads<K, V>(read: (key: K) => Promise<V>): (key: K) => Promise<V> {
-  const states = new Map<K, KeyState<V>>();
-  return (key) => {
+export function coalesceReads<A, V>(
+  read: (args: A) => Promise<V>,
+  keyOf: (args: A) => unknown = (args) => args,
+): (args: A) => Promise<V> {
+  const states = new Map<unknown, KeyState<V>>();
+  return (args) => {
+    const key = keyOf(args);
     let state = states.get(key);
     if (state === undefined) {
       state = {};
@@ -35,7 +41,7 @@ export function coalesceReads<K, V>(read: (key: K) => Promise<V>): (key: K) => P
     const after = current.running ? current.running.then(ignore, ignore) : Promise.resolve();
     const next = after.then(() => {
       current.next = undefined;
-      const running = read(key);
+      const running = read(args);
       current.running = running;
       const settled = (): void => {
         if (current.running !== running) return;
