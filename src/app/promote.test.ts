@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { REQUEST, SVG } from '../../test/helpers/texts.js';
 import { EXIT_NO, InputError, exitCodeOf, isSignetError } from '../errors.js';
 import { predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { createApproval } from '../promotion/approval.js';
@@ -64,21 +65,6 @@ tiers:
   standard:
     committee: { roles: [model-risk, credit-risk], quorum: 2 }
 `;
-const REQUEST = [
-  '# Credit scorecard',
-  '',
-  '## Justification',
-  'Better separation on the holdout.',
-  '## Scope',
-  'Retail credit in the UK.',
-  '## Intended deployment',
-  'Nightly batch scoring.',
-  '## Known limitations',
-  'Thin files are under-represented.',
-  '',
-].join('\n');
-const SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n';
 
 let root: string;
 let home: Home;

@@ -15,28 +15,14 @@ import { registerDataset, registerModel } from '../../src/app/register.js';
 import { createApiToken } from '../../src/app/tokens.js';
 import { createSigner, generateKeyPair } from '../../src/signing/keys.js';
 import type { Digest } from '../../src/signing/digest.js';
+import { REQUEST, SVG } from './texts.js';
 
 export const MODEL = 'credit';
 export const CONTEXT = 'retail-credit/uk';
 export const PEOPLE = ['admin', 'alice', 'bob', 'carol', 'mallory'] as const;
 export type Person = (typeof PEOPLE)[number];
 
-export const REQUEST = [
-  '# Credit scorecard',
-  '',
-  '## Justification',
-  'Better separation on the holdout.',
-  '## Scope',
-  'Retail credit in the UK.',
-  '## Intended deployment',
-  'Nightly batch scoring.',
-  '## Known limitations',
-  'Thin files are under-represented.',
-  '',
-].join('\n');
-
-export const SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n';
+export { REQUEST, SVG };
 
 export interface ApiFixture {
   readonly root: string;

@@ -15,23 +15,10 @@ import { propose, type Actor } from '../../src/app/promote.js';
 import { registerDataset, registerModel } from '../../src/app/register.js';
 import type { Digest } from '../../src/signing/digest.js';
 import { createSigner, generateKeyPair } from '../../src/signing/keys.js';
+import { REQUEST, SVG } from './texts.js';
 
 export const MODEL = 'credit';
 export const CONTEXT = 'retail-credit/uk';
-const REQUEST = [
-  '# Credit scorecard',
-  '## Justification',
-  'Better separation on the holdout.',
-  '## Scope',
-  'Retail credit in the UK.',
-  '## Intended deployment',
-  'Nightly batch scoring.',
-  '## Known limitations',
-  'Thin files are under-represented.',
-  '',
-].join('\n');
-const SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n';
 
 export interface AppHome {
   readonly root: string;
