@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { transferError, type TransferredError } from '../errors.js';
 import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
 import { createSigner } from '../signing/keys.js';
-import { DEFAULT_MAX_BATCH, takeMerged } from './group-commit.js';
+import { takeMerged } from './group-commit.js';
 import { SqliteAppender } from './sqlite-append.js';
 
 /** What the worker is given (structured-cloned: data only). */
@@ -21,6 +21,8 @@ export interface AppendWorkerData {
   /** The key id the ledger's signer has: the worker refuses to start with another key. */
   readonly keyId: string;
   readonly busyTimeoutMs: number;
+  /** At most this many drafts in one transaction, however many batches queued up (the ledger's cap). */
+  readonly maxBatch: number;
 }
 
 /** Ledger → worker: a batch to append, or the end (the worker closes its connection and exits). */
@@ -70,7 +72,7 @@ if (port !== null) {
   let closing = false;
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
-      const taken = takeMerged(queue, DEFAULT_MAX_BATCH);
+      const taken = takeMerged(queue, data.maxBatch);
       try {
         const outcomes = await appender.appendBatch(taken.flatMap((batch) => batch.drafts));
         let at = 0;

@@ -311,7 +311,12 @@ describe('sqlite ledger, append worker', () => {
   afterAll(() => worker.remove());
 
   /** A ledger whose own signer refuses to sign: only the worker can seal. */
-  function openWithWorker(privateKeyPem: string, keyPem = privateKeyPem, url = worker.url): Ledger {
+  function openWithWorker(
+    privateKeyPem: string,
+    keyPem = privateKeyPem,
+    url = worker.url,
+    maxBatch?: number,
+  ): Ledger {
     const real = createSigner(keyPem);
     const refusing: Signer = {
       keyId: real.keyId,
@@ -324,6 +329,7 @@ describe('sqlite ledger, append worker', () => {
       file: path.join(dir, 'ledger.sqlite'),
       log: { origin: ORIGIN, signer: refusing },
       appendWorker: { privateKeyPem, url },
+      ...(maxBatch !== undefined ? { maxBatch } : {}),
     });
   }
 
@@ -363,6 +369,27 @@ describe('sqlite ledger, append worker', () => {
     expect(sizes.at(-1)).toBe(7);
     expect(sizes.length).toBeLessThanOrEqual(3);
     await verifyAll(ledger, keys.publicKey);
+    await ledger.close();
+  });
+
+  it("merged batches keep the ledger's cap: no transaction holds more than maxBatch appends", async () => {
+    const keys = generateKeyPair();
+    const ledger = openWithWorker(keys.privatePem, keys.privatePem, worker.url, 2);
+    await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const other = new Database(path.join(dir, 'ledger.sqlite'));
+    other.exec('BEGIN IMMEDIATE');
+    const appended: Promise<{ index: number }>[] = [];
+    for (let i = 0; i < 7; i++) {
+      appended.push(ledger.append(note(i)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    other.exec('ROLLBACK');
+    other.close();
+    expect((await Promise.all(appended)).map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const sizes = checkpointSizes();
+    expect(sizes.at(-1)).toBe(8);
+    for (let i = 1; i < sizes.length; i++) expect(sizes[i]! - sizes[i - 1]!).toBeLessThanOrEqual(2);
     await ledger.close();
   });
 

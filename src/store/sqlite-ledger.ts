@@ -164,6 +164,7 @@ class SqliteLedger implements Ledger {
         privateKeyPem: appendWorker.privateKeyPem,
         keyId: options.log.signer.keyId,
         busyTimeoutMs,
+        maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
       });
     } else {
       const appender = new SqliteAppender(this.db, options.log, options.clock ?? Date.now, options.objects);
