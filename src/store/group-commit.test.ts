@@ -3,7 +3,7 @@
 // waits for a timer when the queue is idle.
 import { describe, expect, it } from 'vitest';
 
-import { createGroupCommit, takeMerged, type Outcome } from './group-commit.js';
+import { createGroupCommit, createOpenAheadCommit, takeMerged, type Outcome } from './group-commit.js';
 
 /** A commit that records its batches and waits for `release` before settling each. */
 function recorder(settle: (items: readonly number[]) => readonly Outcome<string>[]) {
@@ -171,5 +171,118 @@ describe('group commit', () => {
     expect(takeMerged(full, 256).map((x) => x.seq)).toEqual([1, 2]);
     expect(full.map((x) => x.seq)).toEqual([3]);
     expect(takeMerged([], 256)).toEqual([]);
+  });
+});
+
+/**
+ * Open-ahead steps: each `open` waits for `grant(error?)` (the lock), each commit records its session and
+ * items and waits for `release`.
+ */
+function openAhead() {
+  const grants: ((error?: Error) => void)[] = [];
+  const commits: { session: number; items: number[] }[] = [];
+  const releases: (() => void)[] = [];
+  let sessions = 0;
+  const steps = {
+    open: () =>
+      new Promise<number>((resolve, reject) => {
+        const session = ++sessions;
+        grants.push((error) => (error ? reject(error) : resolve(session)));
+      }),
+    commit: async (session: number, items: readonly number[]) => {
+      commits.push({ session, items: [...items] });
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return ok(items);
+    },
+  };
+  return { grants, commits, releases, steps, opened: () => sessions };
+}
+
+describe('open-ahead group commit', () => {
+  it('takes its batch once the lock is held, and opens the next transaction while one commits', async () => {
+    const { grants, commits, releases, steps, opened } = openAhead();
+    const group = createOpenAheadCommit(steps);
+    const first = group.submit(1);
+    expect(opened()).toBe(1);
+    // Queued while the transaction waits for the lock: taken by it, no second transaction opened.
+    const more = [2, 3].map((n) => group.submit(n));
+    expect(opened()).toBe(1);
+    grants.shift()!();
+    await tick();
+    expect(commits).toEqual([{ session: 1, items: [1, 2, 3] }]);
+    expect(opened()).toBe(1);
+    // While batch 1 commits, the next append opens transaction 2, which takes the lock and its batch
+    // before batch 1 has settled here.
+    const later = [4, 5].map((n) => group.submit(n));
+    expect(opened()).toBe(2);
+    grants.shift()!();
+    await tick();
+    expect(commits).toEqual([
+      { session: 1, items: [1, 2, 3] },
+      { session: 2, items: [4, 5] },
+    ]);
+    releases.shift()!();
+    releases.shift()!();
+    expect(await Promise.all([first, ...more, ...later])).toEqual(['#1', '#2', '#3', '#4', '#5']);
+    await group.drained();
+    expect(opened()).toBe(2);
+  });
+
+  it('what is left over the cap opens the next transaction at once', async () => {
+    const { grants, commits, releases, steps } = openAhead();
+    const group = createOpenAheadCommit(steps, 2);
+    const all = [1, 2, 3, 4, 5].map((n) => group.submit(n));
+    for (let i = 0; i < 3; i++) {
+      while (grants.length === 0) await tick();
+      grants.shift()!();
+      await tick();
+    }
+    expect(commits.map((c) => c.items)).toEqual([[1, 2], [3, 4], [5]]);
+    for (const release of releases) release();
+    expect(await Promise.all(all)).toEqual(['#1', '#2', '#3', '#4', '#5']);
+  });
+
+  it('an open that fails rejects the appends waiting for it (up to the cap); the rest open again', async () => {
+    const { grants, commits, releases, steps } = openAhead();
+    const group = createOpenAheadCommit(steps, 2);
+    const failed = [1, 2].map((n) => expect(group.submit(n)).rejects.toThrow('lock timeout'));
+    const third = group.submit(3);
+    grants.shift()!(new Error('lock timeout'));
+    await Promise.all(failed);
+    expect(grants).toHaveLength(1);
+    grants.shift()!();
+    await tick();
+    expect(commits).toEqual([{ session: 2, items: [3] }]);
+    releases.shift()!();
+    expect(await third).toBe('#3');
+  });
+
+  it('a failed commit rejects its own batch only; drained waits for the opening and the committing', async () => {
+    const grants: (() => void)[] = [];
+    const group = createOpenAheadCommit({
+      open: () => new Promise<void>((resolve) => grants.push(resolve)),
+      commit: async (_session, items: readonly number[]) => {
+        if (items.includes(1)) throw new Error('disk full');
+        await tick();
+        return ok(items);
+      },
+    });
+    const failing = expect(group.submit(1)).rejects.toThrow('disk full');
+    grants.shift()!();
+    await failing;
+    const next = group.submit(2);
+    let drained = false;
+    const draining = group.drained().then(() => (drained = true));
+    await tick();
+    expect(drained).toBe(false);
+    grants.shift()!();
+    expect(await next).toBe('#2');
+    await draining;
+    expect(drained).toBe(true);
+  });
+
+  it('refuses a cap that is not a positive integer', () => {
+    const steps = { open: async () => 0, commit: async () => [] };
+    expect(() => createOpenAheadCommit(steps, 0)).toThrow(RangeError);
   });
 });

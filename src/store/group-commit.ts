@@ -43,6 +43,30 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
+/** Commits `batch` and settles each of its items with its own outcome; never rejects. */
+async function settleBatch<T, R>(
+  batch: readonly Pending<T, R>[],
+  commit: (items: readonly T[]) => Promise<readonly Outcome<R>[]>,
+): Promise<void> {
+  let outcomes: readonly Outcome<R>[];
+  try {
+    outcomes = await commit(batch.map((p) => p.item));
+  } catch (error) {
+    for (const p of batch) p.reject(error);
+    return;
+  }
+  batch.forEach((p, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) {
+      p.reject(new StoreError('STORE_FAILURE', 'the batch commit gave no outcome for an append'));
+    } else if (outcome.ok) {
+      p.resolve(outcome.value);
+    } else {
+      p.reject(outcome.error);
+    }
+  });
+}
+
 /**
  * A queue that hands `commit` everything submitted since the last batch started, one batch at a time.
  *
@@ -66,27 +90,6 @@ export function createGroupCommit<T, R>(
   /** Pipelined batches handed to `commit` and not yet settled. */
   const inFlight = new Set<Promise<void>>();
 
-  /** Commits `batch` and settles each of its items; never rejects. */
-  async function settle(batch: readonly Pending<T, R>[]): Promise<void> {
-    let outcomes: readonly Outcome<R>[];
-    try {
-      outcomes = await commit(batch.map((p) => p.item));
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-      return;
-    }
-    batch.forEach((p, i) => {
-      const outcome = outcomes[i];
-      if (outcome === undefined) {
-        p.reject(new StoreError('STORE_FAILURE', 'the batch commit gave no outcome for an append'));
-      } else if (outcome.ok) {
-        p.resolve(outcome.value);
-      } else {
-        p.reject(outcome.error);
-      }
-    });
-  }
-
   async function run(): Promise<void> {
     try {
       // One turn of the event loop before each batch (setImmediate runs after the I/O callbacks): the
@@ -100,10 +103,10 @@ export function createGroupCommit<T, R>(
         first = false;
         const batch = queue.splice(0, maxBatch);
         if (!pipeline) {
-          await settle(batch);
+          await settleBatch(batch, commit);
           continue;
         }
-        const settled = settle(batch).finally(() => inFlight.delete(settled));
+        const settled = settleBatch(batch, commit).finally(() => inFlight.delete(settled));
         inFlight.add(settled);
       }
     } finally {
@@ -140,4 +143,81 @@ export function takeMerged<B extends { readonly drafts: readonly unknown[] }>(qu
     n += 1;
   }
   return queue.splice(0, n);
+}
+
+/** The two halves of a transaction that `createOpenAheadCommit` runs, for a session type `S`. */
+export interface OpenAheadSteps<S, T, R> {
+  /**
+   * Begins a transaction and does what must come before its batch is known (take the write lock, read
+   * the tail). Called only while items are queued, and never while another `open` is pending.
+   */
+  open(): Promise<S>;
+  /**
+   * Appends `items` in the opened transaction and ends it (COMMIT; ROLLBACK when it throws), one outcome
+   * per item. Given no items only when `open` left nothing to take; it must still end the transaction.
+   */
+  commit(session: S, items: readonly T[]): Promise<readonly Outcome<R>[]>;
+}
+
+/**
+ * Group commit for a database that serialises writers with a lock: the next transaction is opened (and
+ * waits for the lock in the database) while the one before is still committing, and takes its batch
+ * only once it holds the lock — everything queued by then, up to `maxBatch`. The lock then passes from
+ * one transaction to the next inside the database, without a round trip through this process, and each
+ * batch is as large as the wait for the lock made it. At most one transaction is opening and any number
+ * (in practice one) committing; batches take the lock, and so commit, in the order they were opened.
+ *
+ * When `open` fails (the database is down, the lock timed out), the items queued at that moment (up to
+ * `maxBatch`) reject with its error: they were waiting for that transaction.
+ *
+ * @example
+ * ```ts
+ * const group = createOpenAheadCommit({ open: beginAndLock, commit: appendAndCommit }, 256);
+ * await group.submit(draft); // committed when this resolves
+ * ```
+ */
+export function createOpenAheadCommit<S, T, R>(
+  steps: OpenAheadSteps<S, T, R>,
+  maxBatch = DEFAULT_MAX_BATCH,
+): GroupCommit<T, R> {
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
+  }
+  const queue: Pending<T, R>[] = [];
+  let opening: Promise<void> | undefined;
+  const committing = new Set<Promise<void>>();
+
+  async function openNext(): Promise<void> {
+    let session: S;
+    try {
+      session = await steps.open();
+    } catch (error) {
+      const failed = queue.splice(0, maxBatch);
+      opening = queue.length > 0 ? openNext() : undefined;
+      for (const p of failed) p.reject(error);
+      return;
+    }
+    // Synchronously with taking the batch: a submit from here on opens the next transaction, which
+    // waits for this one's lock in the database.
+    const batch = queue.splice(0, maxBatch);
+    opening = queue.length > 0 ? openNext() : undefined;
+    const done = settleBatch(batch, (items) => steps.commit(session, items)).finally(() =>
+      committing.delete(done),
+    );
+    committing.add(done);
+  }
+
+  return {
+    submit(item) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        opening ??= openNext();
+      });
+    },
+    async drained() {
+      while (opening !== undefined || committing.size > 0) {
+        await Promise.all([opening, ...committing]);
+      }
+    },
+  };
 }
