@@ -2,7 +2,9 @@
 // still checks every row (each of its three statements sees the rows of the ones before, which one
 // statement of CTEs would not), a refused row leaves nothing of the call, and it runs with the caller's
 // privileges (SECURITY INVOKER), so a role that may not INSERT into the ledger tables cannot append
-// through it. And the ledger's batch costs the three round trips pg-ledger.ts says it does.
+// through it. `signet_append_tail`, what an append reads under the lock, gives the last entry and exactly
+// the frontier of the tree after it. And the ledger's batch costs the two round trips pg-ledger.ts says it
+// does.
 import { createHash, randomBytes } from 'node:crypto';
 
 import type pg from 'pg';
@@ -141,7 +143,63 @@ describe('signet_append_batch', () => {
     }
   });
 
-  it('the ledger appends a batch in three round trips: BEGIN with the lock and the tail, the rows, COMMIT', async () => {
+  it('signet_append_tail: no row for an empty ledger; then the last entry and the frontier after it', async () => {
+    const stores = await open();
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const ledger = openPgLedger({ pool: stores.pool, log });
+    type TailRow = {
+      idx: string;
+      time: string;
+      level: number | null;
+      hash: Buffer | null;
+      rotation: string | null;
+    };
+    const tail = async () =>
+      (await stores.pool.query<TailRow>('SELECT idx, time, level, hash, rotation FROM signet_append_tail()'))
+        .rows;
+    expect(await tail()).toEqual([]);
+    let last = await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    for (let size = 1; size <= 13; size++) {
+      if (size > 1) {
+        last = await ledger.append({
+          subject: [{ name: `note-${size}`, digest: { sha256: 'ab'.repeat(32) } }],
+          predicateType: 'urn:signet:test-note:v1',
+          predicate: { size },
+        });
+      }
+      const rows = await tail();
+      // First row: the last entry, no node.
+      expect(rows[0]).toMatchObject({
+        idx: String(size - 1),
+        time: last.time,
+        level: null,
+        hash: null,
+        rotation: null,
+      });
+      // Then the node at level l, index (size >> l) - 1, for each bit l set in the size, lowest first.
+      const want = [];
+      for (let level = 0; size >> level > 0; level++) {
+        if (((size >> level) & 1) === 1) want.push({ level, idx: (size >> level) - 1 });
+      }
+      const nodes = rows.slice(1);
+      expect(
+        nodes.map((r) => r.level),
+        `size ${size}`,
+      ).toEqual(want.map((n) => n.level));
+      for (const [i, { level, idx }] of want.entries()) {
+        const stored = await stores.pool.query<{ hash: Buffer }>(
+          'SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2',
+          [level, idx],
+        );
+        expect(nodes[i]!.hash!.equals(stored.rows[0]!.hash), `size ${size}, level ${level}`).toBe(true);
+        expect(nodes[i]!.idx).toBe(String(size - 1));
+      }
+    }
+    await ledger.close();
+  });
+
+  it('the ledger appends a batch in two round trips: BEGIN with the lock and the tail; the rows with COMMIT', async () => {
     const stores = await open();
     const keys = generateKeyPair();
     const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
@@ -162,7 +220,7 @@ describe('signet_append_batch', () => {
     };
     const ledger = openPgLedger({ pool: counting, log });
     await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
-    expect(sent).toHaveLength(3);
+    expect(sent).toHaveLength(2);
     sent.length = 0;
     const notes = [1, 2, 3, 4, 5].map((i) => ({
       subject: [{ name: `note-${i}`, digest: { sha256: 'ab'.repeat(32) } }],
@@ -172,10 +230,9 @@ describe('signet_append_batch', () => {
     expect((await Promise.all(notes.map((n) => ledger.append(n)))).map((e) => e.index)).toEqual([
       1, 2, 3, 4, 5,
     ]);
-    expect(sent).toHaveLength(3);
-    expect(sent[0]).toMatch(/^BEGIN; .*pg_advisory_xact_lock.*FROM ledger_entries/s);
-    expect(sent[1]).toMatch(/^SELECT signet_append_batch\(/);
-    expect(sent[2]).toBe('COMMIT');
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toMatch(/^BEGIN; .*pg_advisory_xact_lock.*FROM signet_append_tail\(\)$/s);
+    expect(sent[1]).toMatch(/^SELECT signet_append_batch\(.*\); COMMIT$/s);
     const { rows } = await stores.pool.query<{ size: string }>(
       'SELECT size FROM ledger_checkpoints ORDER BY size',
     );

@@ -1,13 +1,15 @@
 // The PostgreSQL Ledger adapter: one tree for many writers.
 //
-// Appends are group-committed (../group-commit.ts): those that arrive while a batch is in flight wait,
-// and the next batch appends all of them in one transaction. The transaction takes the ledger's
-// transaction advisory lock, reads the last entry, seals each draft of the batch (consecutive indices
-// after it, log time never before it, a signature each), stores the entries (each with its envelope), the
-// tree nodes they complete (one pass, batch-tree.ts) and ONE signed checkpoint for the batch's final size,
-// and commits: three round trips — BEGIN, the lock and the read in one simple query; the three INSERTs in
-// one call of `signet_append_batch` (migrations.ts), whose insert triggers check every row as they would
-// from separate statements; COMMIT. The envelopes are written again as objects only when `objects` is
+// Appends are group-committed (../group-commit.ts, `createOpenAheadCommit`): the transaction takes the
+// ledger's transaction advisory lock and reads the last entry; only then is its batch chosen — every
+// append queued by then — sealed (consecutive indices after the last entry, log time never before it, a
+// signature each), and its entries (each with its envelope), the tree nodes they complete (one pass,
+// batch-tree.ts) and ONE signed checkpoint for the batch's final size stored, and committed. Two round
+// trips: BEGIN, the lock and the read in one simple query; then one call of `signet_append_batch`
+// (migrations.ts), whose insert triggers check every row as they would from separate statements,
+// followed by COMMIT in the same simple query. The next transaction is opened while one commits, so it
+// waits for the lock inside the database and takes it the moment the COMMIT releases it, without a
+// round trip through this process. The envelopes are written again as objects only when `objects` is
 // given (one more statement); the home leaves it out and serves them from the entry rows
 // (../ledger-envelopes.ts). The lock is held until COMMIT has made the rows visible, so the next writer —
 // in this process, another process or another server — reads the entries just committed: appends are
@@ -25,10 +27,11 @@
 // Reads are the SQLite adapter's: the same node layout (every perfect subtree hash), the same plans from
 // src/ledger/merkle.ts, so roots, proofs and checkpoints are byte for byte the same for the same entries
 // appended in the same batches.
+import { escapeLiteral } from 'pg';
+
 import { InputError, StoreError } from '../../errors.js';
 import { signCheckpoint } from '../../ledger/checkpoint.js';
 import type { EntryDraft, SealedEntry } from '../../ledger/entry.js';
-import { LOG_KEY_KIND } from '../../ledger/log-keys.js';
 import {
   consistencyProofPlan,
   inclusionProofPlan,
@@ -38,19 +41,21 @@ import {
 } from '../../ledger/merkle.js';
 import type { Digest } from '../../signing/digest.js';
 import { batchAppendPlan } from '../batch-tree.js';
-import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
+import { createOpenAheadCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
 import type { EntryKind, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
 import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '../seal-batch.js';
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
-  inTransaction,
   LEDGER_APPEND_LOCK,
   pgStoreError,
+  rollbackAndRelease,
   SIGNET_LOCK_CLASS,
   toBytes,
   toCount,
+  type BeginResult,
+  type PgClient,
   type PgPool,
   type PgQueryable,
 } from './sql.js';
@@ -129,8 +134,8 @@ class PgLedger implements Ledger {
       `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '${this.lockTimeoutMs}ms', true); ` +
       `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK}); ` +
       TAIL_QUERY;
-    this.group = createGroupCommit(
-      (drafts) => this.appendBatch(drafts),
+    this.group = createOpenAheadCommit(
+      { open: () => this.openAppend(), commit: (session, drafts) => this.commitAppend(session, drafts) },
       options.maxBatch ?? DEFAULT_MAX_BATCH,
     );
   }
@@ -140,55 +145,71 @@ class PgLedger implements Ledger {
   }
 
   /**
-   * One batch in three round trips: BEGIN, the lock and the tail; the entries, nodes and checkpoint (one
-   * call of `signet_append_batch`, migrations.ts; with `objects`, the envelope objects before it); COMMIT.
+   * The first round trip of a batch's transaction: BEGIN, the lock and the tail (`this.begin`). Opened
+   * before the batch is chosen (createOpenAheadCommit): it waits for the lock in the database while the
+   * batch before commits, and the batch is what queued up by the time the lock is held.
    */
-  private async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
+  private async openAppend(): Promise<AppendSession> {
+    let client: PgClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw pgStoreError('append failed', error);
+    }
+    try {
+      // node-postgres answers a simple query of several statements with one result per statement.
+      const begun = (await client.query<Record<string, unknown>>(this.begin)) as BeginResult;
+      const tail = Array.isArray(begun) ? begun[begun.length - 1] : begun;
+      if (tail === undefined) {
+        throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
+      }
+      return { client, tail: toTail(tail.rows as unknown as TailRow[]) };
+    } catch (error) {
+      await rollbackAndRelease(client);
+      throw pgStoreError('append failed', error);
+    }
+  }
+
+  /**
+   * The second round trip: the batch sealed against the tail, then its entries, nodes and checkpoint (one
+   * call of `signet_append_batch`, migrations.ts) and COMMIT, sent together as one simple query (with
+   * `objects`, the envelope objects go first, in a round trip of their own). Should the call fail, the
+   * database skips the COMMIT after it, and the transaction is rolled back.
+   */
+  private async commitAppend(
+    { client, tail }: AppendSession,
+    drafts: readonly EntryDraft[],
+  ): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
     try {
-      return await inAppendTransaction(this.pool, this.begin, async (client, tail) => {
-        const { last, frontier, rotation } = tail;
-        // Read under the append lock: no instance can rotate the key between this read and COMMIT.
-        const announcement =
-          rotation === undefined
-            ? undefined
-            : (this.announcements.known(rotation) ??
-              this.announcements.remember(rotation, await readEnvelope(client, rotation)));
-        const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
-        const { start, entries } = batch;
-        if (entries.length === 0) return batch.outcomes;
-        if (objects !== undefined) await storeEnvelopes(client, objects, entries);
-        const plan = batchAppendPlan(
-          start,
-          entries.map((e) => e.leafHash),
-        );
-        const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
-        const size = start + entries.length;
-        const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
-        // Entries in index order (the entry trigger checks each against the row just before), then nodes
-        // bottom-up (the node trigger checks each against its children, inserted before), then the
-        // checkpoint (its trigger checks the ledger's size): three statements in one call.
-        await client.query(
-          'SELECT signet_append_batch($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[], ' +
-            '$6::bytea[], $7::smallint[], $8::bigint[], $9::bytea[], $10::bigint, $11::bytea)',
-          [
-            entries.map((e) => e.index),
-            entries.map((e) => e.id),
-            entries.map((e) => e.kind),
-            entries.map((e) => e.time),
-            entries.map((e) => Buffer.from(e.envelope)),
-            entries.map((e) => Buffer.from(e.leafHash)),
-            nodes.map((n) => n.node.level),
-            nodes.map((n) => n.node.index),
-            nodes.map((n) => Buffer.from(n.hash)),
-            size,
-            Buffer.from(note),
-          ],
-        );
+      const { last, frontier, rotation } = tail;
+      // Read under the append lock: no instance can rotate the key between this read and COMMIT.
+      const announcement =
+        rotation === undefined
+          ? undefined
+          : (this.announcements.known(rotation) ??
+            this.announcements.remember(rotation, await readEnvelope(client, rotation)));
+      const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
+      const { start, entries } = batch;
+      if (entries.length === 0) {
+        await client.query('ROLLBACK');
+        client.release();
         return batch.outcomes;
-      });
+      }
+      if (objects !== undefined) await storeEnvelopes(client, objects, entries);
+      const plan = batchAppendPlan(
+        start,
+        entries.map((e) => e.leafHash),
+      );
+      const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
+      const size = start + entries.length;
+      const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+      await client.query(`${appendBatchCall(entries, nodes, size, note)}; COMMIT`);
+      client.release();
+      return batch.outcomes;
     } catch (error) {
+      await rollbackAndRelease(client);
       if (error instanceof InputError || isKeyRotated(error)) throw error;
       throw pgStoreError('append failed', error);
     }
@@ -324,20 +345,10 @@ interface TailRow {
 
 /**
  * The last entry, the frontier of the tree after it (the nodes a batch appends onto, batch-tree.ts) and
- * the index of the latest `log-key` entry, in one statement without parameters (it ends `this.begin`).
- * The frontier node at level l exists when bit l of the size is set, and is node (l, ⌊size / 2^l⌋ − 1).
+ * the index of the latest `log-key` entry: `signet_append_tail` (migrations.ts, version 7), whose first
+ * row is the last entry and each further row a frontier node. Without parameters (it ends `this.begin`).
  */
-const TAIL_QUERY = `WITH last AS (SELECT idx, time FROM ledger_entries ORDER BY idx DESC LIMIT 1)
-     SELECT last.idx, last.time, n.level, n.hash,
-            (SELECT r.idx FROM ledger_entries r WHERE r.kind = '${LOG_KEY_KIND}' ORDER BY r.idx DESC LIMIT 1)
-              AS rotation
-       FROM last
-       LEFT JOIN LATERAL (
-         SELECT nd.level, nd.hash
-           FROM generate_series(0, 52) AS l(level)
-           JOIN ledger_nodes nd ON nd.level = l.level AND nd.idx = ((last.idx + 1) >> l.level) - 1
-          WHERE ((last.idx + 1) >> l.level) & 1 = 1
-       ) n ON true`;
+const TAIL_QUERY = 'SELECT idx, time, level, hash, rotation FROM signet_append_tail()';
 
 function toTail(rows: readonly TailRow[]): Tail {
   const first = rows[0];
@@ -351,25 +362,71 @@ function toTail(rows: readonly TailRow[]): Tail {
   };
 }
 
+interface AppendSession {
+  /** The connection whose transaction holds the ledger lock. */
+  readonly client: PgClient;
+  readonly tail: Tail;
+}
+
 /**
- * `inTransaction` (sql.ts) for an append: `begin` (several statements, one round trip) ends with
- * `TAIL_QUERY`, whose rows `work` is given.
+ * `SELECT signet_append_batch(…)` with every argument written as a literal, so that COMMIT can follow it
+ * in the same simple query (node-postgres sends a query with parameters on its own, and waits for its
+ * answer before the next). Integers are checked to be safe integers, texts go through `escapeLiteral`,
+ * bytes are hex digits given to `decode`: nothing the entries hold can change the statement.
  */
-async function inAppendTransaction<T>(
-  pool: PgPool,
-  begin: string,
-  work: (client: PgQueryable, tail: Tail) => Promise<T>,
-): Promise<T> {
-  return inTransaction(
-    pool,
-    async (client, begun) => {
-      const tail = Array.isArray(begun) ? begun[begun.length - 1] : begun;
-      if (tail === undefined)
-        throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
-      return work(client, toTail(tail.rows as unknown as TailRow[]));
-    },
-    begin,
+function appendBatchCall(
+  entries: readonly SealedEntry[],
+  nodes: readonly { readonly node: NodeId; readonly hash: Uint8Array }[],
+  size: number,
+  note: Uint8Array,
+): string {
+  return (
+    'SELECT signet_append_batch(' +
+    [
+      integers(
+        entries.map((e) => e.index),
+        'bigint',
+      ),
+      texts(entries.map((e) => e.id)),
+      texts(entries.map((e) => e.kind)),
+      texts(entries.map((e) => e.time)),
+      byteas(entries.map((e) => e.envelope)),
+      byteas(entries.map((e) => e.leafHash)),
+      integers(
+        nodes.map((n) => n.node.level),
+        'smallint',
+      ),
+      integers(
+        nodes.map((n) => n.node.index),
+        'bigint',
+      ),
+      byteas(nodes.map((n) => n.hash)),
+      integer(size),
+      bytea(note),
+    ].join(', ') +
+    ')'
   );
+}
+
+function integer(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new StoreError('STORE_FAILURE', `not a safe integer: ${n}`);
+  return String(n);
+}
+
+function integers(values: readonly number[], type: 'bigint' | 'smallint'): string {
+  return `ARRAY[${values.map(integer).join(',')}]::${type}[]`;
+}
+
+function texts(values: readonly string[]): string {
+  return `ARRAY[${values.map((v) => escapeLiteral(v)).join(',')}]::text[]`;
+}
+
+function bytea(bytes: Uint8Array): string {
+  return `decode('${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}', 'hex')`;
+}
+
+function byteas(values: readonly Uint8Array[]): string {
+  return `ARRAY[${values.map(bytea).join(',')}]::bytea[]`;
 }
 
 async function readEnvelope(client: PgQueryable, index: number): Promise<Uint8Array> {

@@ -79,23 +79,32 @@ export async function inTransaction<T>(
   begin = 'BEGIN',
 ): Promise<T> {
   const client = await pool.connect();
-  let broken: Error | undefined;
+  let result: T;
   try {
     // node-postgres answers a simple query of several statements with one result per statement.
     const begun = (await client.query<Record<string, unknown>>(begin)) as BeginResult;
-    const result = await work(client, begun);
+    result = await work(client, begun);
     await client.query('COMMIT');
-    return result;
   } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackError) {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    }
+    await rollbackAndRelease(client);
     throw error;
-  } finally {
-    client.release(broken);
   }
+  client.release();
+  return result;
+}
+
+/**
+ * Ends a failed transaction on `client` (ROLLBACK; harmless when the transaction already ended) and
+ * returns the connection to the pool, or destroys it when the ROLLBACK fails: its state is unknown.
+ */
+export async function rollbackAndRelease(client: PgClient): Promise<void> {
+  let broken: Error | undefined;
+  try {
+    await client.query('ROLLBACK');
+  } catch (rollbackError) {
+    broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+  }
+  client.release(broken);
 }
 
 /** A BIGINT read back (node-postgres returns them as strings): a safe non-negative integer or a StoreError. */
