@@ -61,6 +61,8 @@ const CODES = {
   // This instance signs with a log key the log has retired (another instance rotated it): no append.
   LOG_KEY_ROTATED: { audience: 'store', http: 409, exit: EXIT_ERROR },
   STORE_FAILURE: { audience: 'store', http: 500, exit: EXIT_ERROR },
+  // A conditional append (Ledger.appendIf) found an entry its condition excludes: nothing was appended.
+  APPEND_CONDITION_FAILED: { audience: 'store', http: 409, exit: EXIT_ERROR },
   // anything else
   INTERNAL: { audience: 'internal', http: 500, exit: EXIT_ERROR },
 } as const satisfies Record<string, CodeInfo>;

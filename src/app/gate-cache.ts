@@ -14,6 +14,11 @@
 // request, so a gate under load keeps its cache) and `population-shift` flags (they make the *next*
 // promotion material; they do not touch a sealed one).
 //
+// On a ledger with conditional appends (PostgreSQL), the gate skips that read: `candidate` hands out the
+// record and the gate appends its allow on the condition that every entry from S on is verdict-neutral,
+// which the ledger checks under its write lock (gate.ts); `settle` moves S up to the deployment entry, or
+// drops the record when the condition failed.
+//
 // That read is one per process, not one per request (under load, one query per request was the
 // bottleneck on PostgreSQL): the cache follows the log with one shared read at a time, remembering that
 // every entry below `checked` was inspected and where the last entry that could change a verdict is. A
@@ -87,10 +92,32 @@ export interface GateCache {
    * read of the log that starts after this call.
    */
   lookup(ledger: Ledger, model: Digest, context: string): Promise<Digest | undefined>;
+  /**
+   * For a ledger that appends conditionally (`Ledger.appendIf`): the cached verification of `model` in
+   * `context` if one is held (not older than `maxAgeMs`, not known to be stale), without reading the log.
+   * The gate appends its allow on the condition that every entry from `since` on is verdict-neutral, and
+   * reports what happened with `settle`. Counts a miss when it returns nothing.
+   */
+  candidate(model: Digest, context: string): CachedAllow | undefined;
+  /**
+   * The outcome of the conditional append made for `held`: the index it was appended at (a hit: every
+   * entry below it leaves the verdict standing), or undefined when the condition failed (the record is
+   * dropped, a miss).
+   */
+  settle(held: CachedAllow, appendedAt: number | undefined): void;
   /** Records a successful full check of `promotion`, which read the log at `size` (read before it began). */
   remember(model: Digest, context: string, promotion: Digest, size: number): void;
   clear(): void;
   readonly stats: GateCacheStats;
+}
+
+/** A cached verification as `candidate` hands it out. */
+export interface CachedAllow {
+  readonly model: Digest;
+  readonly context: string;
+  readonly promotion: Digest;
+  /** Every entry below this index was read and left the verdict standing. */
+  readonly since: number;
 }
 
 interface CachedVerification {
@@ -166,6 +193,20 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
    */
   const follow = coalesceReads(catchUp, () => 'log');
 
+  /** Drops `record` (counted once, by whoever drops it) and counts the caller's miss. */
+  const reject = (key: string, record: CachedVerification, why: 'expired' | 'invalidated'): undefined => {
+    if (records.get(key) === record) {
+      records.delete(key);
+      if (why === 'expired') stats.expirations += 1;
+      else stats.invalidations += 1;
+    }
+    stats.misses += 1;
+    return undefined;
+  };
+
+  /** The record behind each verification `candidate` handed out and not yet settled. */
+  const heldRecords = new WeakMap<CachedAllow, CachedVerification>();
+
   return {
     async lookup(ledger, model, context) {
       const key = keyOf(model, context);
@@ -174,26 +215,43 @@ export function createGateCache(options: GateCacheOptions = {}): GateCache {
         stats.misses += 1;
         return undefined;
       }
-      const reject = (why: 'expired' | 'invalidated'): undefined => {
-        // Counted once per record, by the lookup that drops it; each lookup counts its own miss.
-        if (records.get(key) === record) {
-          records.delete(key);
-          if (why === 'expired') stats.expirations += 1;
-          else stats.invalidations += 1;
-        }
-        stats.misses += 1;
-        return undefined;
-      };
-      if (clock() - record.verifiedAt >= maxAgeMs) return reject('expired');
+      if (clock() - record.verifiedAt >= maxAgeMs) return reject(key, record, 'expired');
       // Already known not to hold (a late `remember` below a change the shared read has seen): no read.
       const known = verdictOf(record);
-      if (known) return reject(known);
+      if (known) return reject(key, record, known);
       await follow(ledger);
       const verdict = verdictOf(record);
-      if (verdict) return reject(verdict);
+      if (verdict) return reject(key, record, verdict);
       if (log.checked > record.size) record.size = log.checked;
       stats.hits += 1;
       return record.promotion;
+    },
+    candidate(model, context) {
+      const key = keyOf(model, context);
+      const record = records.get(key);
+      if (!record) {
+        stats.misses += 1;
+        return undefined;
+      }
+      if (clock() - record.verifiedAt >= maxAgeMs) return reject(key, record, 'expired');
+      const known = verdictOf(record);
+      if (known) return reject(key, record, known);
+      const held: CachedAllow = { model, context, promotion: record.promotion, since: record.size };
+      heldRecords.set(held, record);
+      return held;
+    },
+    settle(held, appendedAt) {
+      const record = heldRecords.get(held);
+      heldRecords.delete(held);
+      if (!record) return;
+      const key = keyOf(held.model, held.context);
+      if (appendedAt === undefined) {
+        reject(key, record, 'invalidated');
+        return;
+      }
+      // The append's condition covered every entry from `since` up to it, and it is a deployment.
+      if (records.get(key) === record && appendedAt + 1 > record.size) record.size = appendedAt + 1;
+      stats.hits += 1;
     },
     remember(model, context, promotion, size) {
       const key = keyOf(model, context);

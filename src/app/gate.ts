@@ -2,9 +2,21 @@
 // promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
 // the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
-// miss together share one full check of their model and context (`fullChecksOf`).
+// miss together share one full check of their model and context (`fullChecksOf`). Where the ledger
+// appends conditionally (`Ledger.appendIf`: PostgreSQL), a cached allow is not preceded by a read of the
+// entries appended since: its deployment entry is appended on the condition that they are all
+// verdict-neutral, checked under the ledger's write lock, and a refused condition sends the request
+// through the full check. Elsewhere (the embedded SQLite ledger, where a read costs no round trip) the
+// cache reads them first (gate-cache.ts).
 import { openCheckpoint } from '../ledger/checkpoint.js';
-import { openEntry, predicateTypeOf, subjectOf, type OpenedEntry } from '../ledger/entry.js';
+import {
+  openEntry,
+  predicateTypeOf,
+  subjectOf,
+  type EntryDraft,
+  type OpenedEntry,
+  type SealedEntry,
+} from '../ledger/entry.js';
 import { verifyInclusion } from '../ledger/merkle.js';
 import { promotionReasons, type Reason, type SealedDecision } from '../gate/verify-promotion.js';
 import { PROMOTION_KIND, promotionObjects, readPromotion } from '../promotion/seal.js';
@@ -23,7 +35,8 @@ import { loadAuthority } from './authority.js';
 import { readPolicyObject } from './policy.js';
 import { findRevocation } from './decide.js';
 import { coalesceReads } from '../store/fresh-read.js';
-import { DEPLOYMENT_KIND, gateCacheOf, type GateCache } from './gate-cache.js';
+import type { Ledger } from '../store/ledger.js';
+import { DEPLOYMENT_KIND, gateCacheOf, VERDICT_NEUTRAL_KINDS, type GateCache } from './gate-cache.js';
 import type { Home } from './home.js';
 
 export interface PromotionCheck {
@@ -174,20 +187,58 @@ export async function gate(
   options: GateOptions = {},
 ): Promise<GateResult> {
   const cache = options.cache ?? gateCacheOf(home);
+  const { ledger } = home;
+  if (ledger.appendIf !== undefined) {
+    // A cached allow is appended on the condition that nothing since its verification could change the
+    // verdict, checked by the ledger under its write lock: no read of the log first (a round trip on
+    // PostgreSQL), and no entry committed between a read and the append can be missed.
+    const held = cache.candidate(model, context);
+    if (held !== undefined) {
+      const decision: Decision = { allow: true, promotion: held.promotion, reasons: [] };
+      let entry: SealedEntry | undefined;
+      try {
+        entry = await ledger.appendIf(deploymentDraft(model, context, decision), {
+          since: held.since,
+          kinds: VERDICT_NEUTRAL_KINDS,
+        });
+      } catch (error) {
+        if (!(error instanceof SignetError && error.code === 'APPEND_CONDITION_FAILED')) throw error;
+      }
+      cache.settle(held, entry?.index);
+      if (entry !== undefined) return resultOf(model, context, decision, entry);
+    }
+    return answer(ledger, model, context, await decideInFull(home, cache, model, context));
+  }
   let decision: Decision;
   try {
-    const cached = await cache.lookup(home.ledger, model, context);
-    if (cached !== undefined) {
-      decision = { allow: true, promotion: cached, reasons: [] };
-    } else {
-      const shared = await fullChecksOf(cache)({ home, cache, model, context });
-      decision = { ...shared, reasons: [...shared.reasons] };
-    }
+    const cached = await cache.lookup(ledger, model, context);
+    decision =
+      cached !== undefined
+        ? { allow: true, promotion: cached, reasons: [] }
+        : await decideInFull(home, cache, model, context);
   } catch (error) {
-    // Fail closed: whatever went wrong, the answer is no.
-    decision = { allow: false, reasons: [reasonOf(error, 'the gate could not decide')] };
+    decision = failClosed(error);
   }
-  const entry = await home.ledger.append({
+  return answer(ledger, model, context, decision);
+}
+
+/** The full check (shared with the requests that miss together), failing closed. */
+async function decideInFull(home: Home, cache: GateCache, model: Digest, context: string): Promise<Decision> {
+  try {
+    const shared = await fullChecksOf(cache)({ home, cache, model, context });
+    return { ...shared, reasons: [...shared.reasons] };
+  } catch (error) {
+    return failClosed(error);
+  }
+}
+
+/** Fail closed: whatever went wrong, the answer is no. */
+function failClosed(error: unknown): Decision {
+  return { allow: false, reasons: [reasonOf(error, 'the gate could not decide')] };
+}
+
+function deploymentDraft(model: Digest, context: string, decision: Decision): EntryDraft {
+  return {
     subject: [subjectOf('model', model)],
     predicateType: predicateTypeOf(DEPLOYMENT_KIND),
     predicate: {
@@ -197,7 +248,20 @@ export async function gate(
       ...(decision.promotion ? { promotion: decision.promotion } : {}),
       reasons: decision.reasons.map((r) => ({ ...r })),
     },
-  });
+  };
+}
+
+/** Appends the deployment entry of `decision`, then answers. */
+async function answer(
+  ledger: Ledger,
+  model: Digest,
+  context: string,
+  decision: Decision,
+): Promise<GateResult> {
+  return resultOf(model, context, decision, await ledger.append(deploymentDraft(model, context, decision)));
+}
+
+function resultOf(model: Digest, context: string, decision: Decision, entry: SealedEntry): GateResult {
   return {
     allow: decision.allow,
     model,

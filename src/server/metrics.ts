@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 import { VerificationError } from '../errors.js';
 import type { Ledger } from '../store/ledger.js';
+import type { SealedEntry } from '../ledger/entry.js';
 
 /** Seconds, from a sub-millisecond in-memory append to a gate over a large log on a slow disk. */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -157,14 +158,22 @@ export async function timeVerify<T>(
   return result;
 }
 
-/** `ledger` with every append timed and counted; everything else passes through. */
+/**
+ * `ledger` with every append (conditional ones too, when it has them) timed and counted; everything else
+ * passes through.
+ */
 export function instrumentLedger(ledger: Ledger, metrics: Metrics): Ledger {
+  const counted = async (append: () => Promise<SealedEntry>): Promise<SealedEntry> => {
+    const entry = await time(metrics.ledgerAppendSeconds, append);
+    metrics.ledgerAppends.inc();
+    return entry;
+  };
+  const { appendIf } = ledger;
   return {
-    append: async (draft) => {
-      const entry = await time(metrics.ledgerAppendSeconds, () => ledger.append(draft));
-      metrics.ledgerAppends.inc();
-      return entry;
-    },
+    append: (draft) => counted(() => ledger.append(draft)),
+    ...(appendIf && {
+      appendIf: (draft, condition) => counted(() => appendIf.call(ledger, draft, condition)),
+    }),
     size: () => ledger.size(),
     read: (index) => ledger.read(index),
     find: (id) => ledger.find(id),

@@ -24,6 +24,14 @@ export interface StoredCheckpoint {
   readonly note: Uint8Array;
 }
 
+/** What `Ledger.appendIf` requires of the entries before the one it appends. */
+export interface AppendCondition {
+  /** Every entry at or after this index… */
+  readonly since: number;
+  /** …has one of these kinds. */
+  readonly kinds: ReadonlySet<string>;
+}
+
 export interface Ledger {
   /**
    * Stamps (index, log time), signs and appends an entry; returns it once durable. Adapters group-commit:
@@ -32,6 +40,15 @@ export interface Ledger {
    * transaction rejects every append in it, and none of them is written.
    */
   append(draft: EntryDraft): Promise<SealedEntry>;
+  /**
+   * Optional. Appends `draft` only if every entry from `condition.since` up to it — those appended
+   * before it in the same transaction included — has a kind in `condition.kinds`, as checked inside the
+   * append's transaction, under the ledger's write lock; otherwise rejects with StoreError
+   * APPEND_CONDITION_FAILED and takes no index. For adapters where a read costs a round trip
+   * (PostgreSQL): the gate answers from its cache without reading the log first, and the check cannot
+   * miss an entry committed between a read and the append.
+   */
+  appendIf?(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry>;
   size(): Promise<number>;
   /** Throws OUT_OF_RANGE for an index at or past the size. */
   read(index: number): Promise<StoredEntry>;

@@ -7,11 +7,16 @@
 // another instance retired (`signet log rotate-key`) refuses to append (LOG_KEY_ROTATED) instead of
 // writing entries every verifier rejects. A rotation entry is the last entry of its batch that this key
 // signs: the drafts after it in the same batch fail with LOG_KEY_ROTATED too.
+//
+// Conditional appends (`Ledger.appendIf`): given the index of the latest entry of each kind, read in the
+// transaction, a draft whose condition excludes a kind with an entry at or after its `since` — one sealed
+// before it in the same batch included — fails alone with APPEND_CONDITION_FAILED and takes no index.
 import { InputError, StoreError } from '../errors.js';
 import { formatLogTime, sealEntry, type EntryDraft, type SealedEntry } from '../ledger/entry.js';
 import { announcedKeyIdOf, LOG_KEY_KIND } from '../ledger/log-keys.js';
 import type { Signer } from '../signing/keys.js';
 import type { Outcome } from './group-commit.js';
+import type { AppendCondition } from './ledger.js';
 
 /** The entry a batch is sealed after, as read from the store. */
 export interface LastEntry {
@@ -54,6 +59,25 @@ function keyRotated(message: string, details: Record<string, unknown>): StoreErr
   return new StoreError('LOG_KEY_ROTATED', message, { details });
 }
 
+/** The conditions of a batch's conditional appends (`Ledger.appendIf`) and what they are checked against. */
+export interface BatchGuards {
+  /** One per draft: its condition, or undefined for an unconditional append. */
+  readonly conditions: readonly (AppendCondition | undefined)[];
+  /** The index of the latest entry of each kind in the log, read under the append's write lock. */
+  readonly lastIndexByKind: ReadonlyMap<string, number>;
+}
+
+/** An entry at or after `condition.since` whose kind `condition` excludes, if the log has one. */
+function excludedBy(
+  lastIndexByKind: ReadonlyMap<string, number>,
+  condition: AppendCondition,
+): { kind: string; index: number } | undefined {
+  for (const [kind, index] of lastIndexByKind) {
+    if (index >= condition.since && !condition.kinds.has(kind)) return { kind, index };
+  }
+  return undefined;
+}
+
 export interface SealedBatch {
   /** The index of the first sealed entry: the size of the tree before the batch. */
   readonly start: number;
@@ -73,6 +97,7 @@ export function sealBatch(
   log: { readonly origin: string; readonly signer: Signer },
   clock: () => number,
   announcement?: KeyAnnouncement,
+  guards?: BatchGuards,
 ): SealedBatch {
   if (announcement !== undefined && announcement.keyId !== log.signer.keyId) {
     throw keyRotated(
@@ -89,7 +114,9 @@ export function sealBatch(
   const entries: SealedEntry[] = [];
   const outcomes: Outcome<SealedEntry>[] = [];
   let rotatedAt: number | undefined;
-  for (const draft of drafts) {
+  // Updated as the batch is sealed: a condition also covers the entries sealed before it in the batch.
+  const lastIndexByKind = new Map(guards?.lastIndexByKind);
+  for (const [i, draft] of drafts.entries()) {
     if (rotatedAt !== undefined) {
       outcomes.push({
         ok: false,
@@ -97,6 +124,20 @@ export function sealBatch(
           `the log key was rotated by entry ${rotatedAt}, sealed just before this append in the same ` +
             'transaction; this instance holds the retired key and appends nothing',
           { announcedBy: rotatedAt, homeKeyId: log.signer.keyId },
+        ),
+      });
+      continue;
+    }
+    const condition = guards?.conditions[i];
+    const excluded = condition === undefined ? undefined : excludedBy(lastIndexByKind, condition);
+    if (condition !== undefined && excluded !== undefined) {
+      outcomes.push({
+        ok: false,
+        error: new StoreError(
+          'APPEND_CONDITION_FAILED',
+          `entry ${excluded.index} (${excluded.kind}) is at or after index ${condition.since}: the ` +
+            'conditional append was not made',
+          { details: { since: condition.since, index: excluded.index, kind: excluded.kind } },
         ),
       });
       continue;
@@ -115,6 +156,7 @@ export function sealBatch(
       continue;
     }
     floor = now;
+    lastIndexByKind.set(sealed.kind, sealed.index);
     if (sealed.kind === LOG_KEY_KIND) rotatedAt = sealed.index;
     entries.push(sealed);
     outcomes.push({ ok: true, value: sealed });

@@ -22,6 +22,8 @@ export const CONTEXT = 'retail-credit/uk';
 
 export interface AppHome {
   readonly root: string;
+  /** The home's folder (config and log key): another process or server opens it with `openHome`. */
+  readonly dir: string;
   readonly home: Home;
   readonly admin: Actor;
   readonly alice: Actor;
@@ -43,7 +45,14 @@ function actor(identity: string): Actor {
   return { identity, signer: createSigner(generateKeyPair().privatePem) };
 }
 
-export async function createAppHome(prefix: string): Promise<AppHome> {
+/**
+ * `options.env`: where `SIGNET_DATABASE_URL` is read from (a home on PostgreSQL when it names a database);
+ * the process environment by default.
+ */
+export async function createAppHome(
+  prefix: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<AppHome> {
   const root = await mkdtemp(path.join(tmpdir(), prefix));
   const write = async (name: string, content: string): Promise<string> => {
     const file = path.join(root, 'inputs', name);
@@ -52,8 +61,10 @@ export async function createAppHome(prefix: string): Promise<AppHome> {
     return file;
   };
   const admin = actor('admin');
-  const { home } = await initHome(path.join(root, 'home'), {
+  const dir = path.join(root, 'home');
+  const { home } = await initHome(dir, {
     admin: { identity: 'admin', publicKey: admin.signer.publicKey },
+    ...(options.env ? { env: options.env } : {}),
   });
   const [alice, bob, carol] = [actor('alice'), actor('bob'), actor('carol')];
   for (const person of [alice, bob, carol]) {
@@ -101,6 +112,7 @@ export async function createAppHome(prefix: string): Promise<AppHome> {
     ).draft;
   return {
     root,
+    dir,
     home,
     admin,
     alice,

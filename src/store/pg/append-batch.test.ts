@@ -231,7 +231,9 @@ describe('signet_append_batch', () => {
       1, 2, 3, 4, 5,
     ]);
     expect(sent).toHaveLength(2);
-    expect(sent[0]).toMatch(/^BEGIN; .*pg_advisory_xact_lock.*FROM signet_append_tail\(\)$/s);
+    expect(sent[0]).toMatch(
+      /^BEGIN; .*pg_advisory_xact_lock.*FROM signet_append_tail\(\); .*FROM signet_append_kinds\(\)$/s,
+    );
     expect(sent[1]).toMatch(/^SELECT signet_append_batch\(.*\); COMMIT$/s);
     const { rows } = await stores.pool.query<{ size: string }>(
       'SELECT size FROM ledger_checkpoints ORDER BY size',

@@ -303,6 +303,31 @@ $$;
 GRANT EXECUTE ON FUNCTION signet_append_tail() TO PUBLIC;
 `;
 
+// The index of the latest entry of each kind, for conditional appends (`Ledger.appendIf`, pg-ledger.ts):
+// read under the ledger lock in the same round trip as the tail. The kinds are found by a loose index
+// scan of (kind, idx) — one probe per distinct kind, a dozen or so — and each kind's last index by one
+// more, so the cost does not grow with the log. plpgsql, so that the plans are prepared once per
+// connection; STABLE, SECURITY INVOKER, as signet_append_tail.
+const APPEND_KINDS = `
+CREATE FUNCTION signet_append_kinds()
+RETURNS TABLE (kind text, last_idx bigint)
+LANGUAGE plpgsql STABLE SECURITY INVOKER AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+    WITH RECURSIVE kinds(k) AS (
+      (SELECT e.kind FROM ledger_entries e ORDER BY e.kind LIMIT 1)
+      UNION ALL
+      SELECT (SELECT e.kind FROM ledger_entries e WHERE e.kind > kinds.k ORDER BY e.kind LIMIT 1)
+        FROM kinds WHERE kinds.k IS NOT NULL
+    )
+    SELECT kinds.k::text, (SELECT max(e.idx) FROM ledger_entries e WHERE e.kind = kinds.k)
+      FROM kinds WHERE kinds.k IS NOT NULL;
+END
+$$;
+GRANT EXECUTE ON FUNCTION signet_append_kinds() TO PUBLIC;
+`;
+
 /** Every migration this code knows, in order. Never edit one that has shipped: add the next. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'ledger', sql: LEDGER },
@@ -312,6 +337,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'monitor-counts', sql: MONITOR_COUNTS },
   { version: 6, name: 'append-batch', sql: APPEND_BATCH },
   { version: 7, name: 'append-tail', sql: APPEND_TAIL },
+  { version: 8, name: 'append-kinds', sql: APPEND_KINDS },
 ];
 
 /** The schema version this code writes and reads. */

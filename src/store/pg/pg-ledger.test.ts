@@ -204,6 +204,49 @@ describe('postgres ledger', () => {
     await verifyLog(stores.ledger, keys.publicKey);
   });
 
+  it('appendIf: checked under the lock against every writer, the entries of its own batch included; a refusal takes no index', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    // Two writers on one database, as two servers.
+    const a = openPgLedger({ pool: stores.pool, log });
+    const b = openPgLedger({ pool: stores.pool, log });
+    await a.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const notes = new Set(['test-note']);
+    const appendIf = a.appendIf!.bind(a);
+    expect((await b.append(note(1, 'b'))).kind).toBe('test-note');
+    expect((await appendIf(note(2), { since: 1, kinds: notes })).index).toBe(2);
+    // Another writer appends a kind the condition excludes (note 5 is a role-grant) at index 3.
+    expect((await b.append(note(5, 'b'))).index).toBe(3);
+    await expect(appendIf(note(3), { since: 3, kinds: notes })).rejects.toMatchObject({
+      code: 'APPEND_CONDITION_FAILED',
+      details: { since: 3, index: 3, kind: 'role-grant' },
+    });
+    await expect(appendIf(note(3), { since: 1, kinds: notes })).rejects.toMatchObject({
+      code: 'APPEND_CONDITION_FAILED',
+    });
+    // Entries before `since` do not count; the refusals took no index.
+    expect((await appendIf(note(4), { since: 4, kinds: notes })).index).toBe(4);
+    // One batch: an excluded entry sealed before a conditional draft refuses it; the drafts whose
+    // condition allows it, or that come before it, are appended.
+    const settled = await Promise.allSettled([
+      appendIf(note(6), { since: 5, kinds: notes }),
+      a.append(note(10)),
+      appendIf(note(7), { since: 5, kinds: notes }),
+      appendIf(note(8), { since: 5, kinds: new Set(['test-note', 'role-grant']) }),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value.index : undefined))).toEqual([
+      5,
+      6,
+      undefined,
+      7,
+    ]);
+    // One transaction: one checkpoint, at size 8.
+    expect((await checkpointSizes(stores.pool)).filter((size) => size > 5)).toEqual([8]);
+    await verifyLog(a, keys.publicKey);
+  });
+
   it('group commit: concurrent appends share a transaction and one checkpoint per batch, up to the cap', async () => {
     const keys = generateKeyPair();
     const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };

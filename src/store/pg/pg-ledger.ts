@@ -19,6 +19,11 @@
 // batch's COMMIT returns, with `synchronous_commit = on`: acknowledged means durable. A crash before
 // COMMIT leaves nothing, the envelope objects included when they live in the same database.
 //
+// A conditional append (`appendIf`, for the gate) is checked in the same transaction, under the lock:
+// the first round trip also reads the latest index of each entry kind, and sealBatch refuses the draft
+// (APPEND_CONDITION_FAILED, no index taken) when an entry of a kind outside its condition is at or after
+// its `since` — including one sealed before it in the same batch.
+//
 // A draft that cannot be sealed fails alone, before anything is written; a failure of the transaction
 // itself (the database, the lock timeout, an object store) fails every append of its batch, since none of
 // them was written. They are not retried one by one: such failures are not any one entry's doing, and a
@@ -42,7 +47,7 @@ import {
 import type { Digest } from '../../signing/digest.js';
 import { batchAppendPlan } from '../batch-tree.js';
 import { createOpenAheadCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
-import type { EntryKind, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
+import type { AppendCondition, EntryKind, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
 import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '../seal-batch.js';
 import type { LogIdentity } from '../sqlite-ledger.js';
@@ -110,12 +115,13 @@ class PgLedger implements Ledger {
   private readonly announcements = new KeyAnnouncementCache();
   private readonly lockTimeoutMs: number;
   /** Appends in this process queue here and go in batches, so that they hold one connection, not the pool. */
-  private readonly group: GroupCommit<EntryDraft, SealedEntry>;
+  private readonly group: GroupCommit<Append, SealedEntry>;
   /**
    * Starts an append's transaction and reads what the batch is sealed against, in one round trip (a simple
    * query of several statements, without parameters): durable on COMMIT whatever the server's default,
-   * never waiting forever for the ledger lock, holding that lock, then the tail (`TAIL_QUERY`) read under
-   * it. Only integers are interpolated.
+   * never waiting forever for the ledger lock, holding that lock, then the tail (`TAIL_QUERY`) and the
+   * latest index of each kind (`KINDS_QUERY`, for conditional appends) read under it. Only integers are
+   * interpolated.
    */
   private readonly begin: string;
 
@@ -133,7 +139,7 @@ class PgLedger implements Ledger {
       'BEGIN; ' +
       `SELECT set_config('synchronous_commit', 'on', true), set_config('lock_timeout', '${this.lockTimeoutMs}ms', true); ` +
       `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK}); ` +
-      TAIL_QUERY;
+      `${TAIL_QUERY}; ${KINDS_QUERY}`;
     this.group = createOpenAheadCommit(
       { open: () => this.openAppend(), commit: (session, drafts) => this.commitAppend(session, drafts) },
       options.maxBatch ?? DEFAULT_MAX_BATCH,
@@ -141,7 +147,11 @@ class PgLedger implements Ledger {
   }
 
   append(draft: EntryDraft): Promise<SealedEntry> {
-    return this.group.submit(draft);
+    return this.group.submit({ draft });
+  }
+
+  appendIf(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry> {
+    return this.group.submit({ draft, condition });
   }
 
   /**
@@ -159,11 +169,17 @@ class PgLedger implements Ledger {
     try {
       // node-postgres answers a simple query of several statements with one result per statement.
       const begun = (await client.query<Record<string, unknown>>(this.begin)) as BeginResult;
-      const tail = Array.isArray(begun) ? begun[begun.length - 1] : begun;
-      if (tail === undefined) {
+      const results = Array.isArray(begun) ? begun : [begun];
+      const tail = results[results.length - 2];
+      const kinds = results[results.length - 1];
+      if (tail === undefined || kinds === undefined) {
         throw new StoreError('STORE_FAILURE', 'the ledger tail query returned no result');
       }
-      return { client, tail: toTail(tail.rows as unknown as TailRow[]) };
+      return {
+        client,
+        tail: toTail(tail.rows as unknown as TailRow[]),
+        lastIndexByKind: toLastIndexByKind(kinds.rows as unknown as KindRow[]),
+      };
     } catch (error) {
       await rollbackAndRelease(client);
       throw pgStoreError('append failed', error);
@@ -177,8 +193,8 @@ class PgLedger implements Ledger {
    * database skips the COMMIT after it, and the transaction is rolled back.
    */
   private async commitAppend(
-    { client, tail }: AppendSession,
-    drafts: readonly EntryDraft[],
+    { client, tail, lastIndexByKind }: AppendSession,
+    appends: readonly Append[],
   ): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
@@ -190,7 +206,14 @@ class PgLedger implements Ledger {
           ? undefined
           : (this.announcements.known(rotation) ??
             this.announcements.remember(rotation, await readEnvelope(client, rotation)));
-      const batch = sealBatch(drafts, last, this.options.log, this.clock, announcement);
+      const batch = sealBatch(
+        appends.map((a) => a.draft),
+        last,
+        this.options.log,
+        this.clock,
+        announcement,
+        { conditions: appends.map((a) => a.condition), lastIndexByKind },
+      );
       const { start, entries } = batch;
       if (entries.length === 0) {
         await client.query('ROLLBACK');
@@ -366,6 +389,26 @@ interface AppendSession {
   /** The connection whose transaction holds the ledger lock. */
   readonly client: PgClient;
   readonly tail: Tail;
+  /** The index of the latest entry of each kind (`KINDS_QUERY`), for conditional appends. */
+  readonly lastIndexByKind: ReadonlyMap<string, number>;
+}
+
+/** One queued append: a draft, and for `appendIf` its condition. */
+interface Append {
+  readonly draft: EntryDraft;
+  readonly condition?: AppendCondition;
+}
+
+interface KindRow {
+  kind: string;
+  last_idx: string;
+}
+
+/** `signet_append_kinds` (migrations.ts, version 8): the latest index of each kind, read under the lock. */
+const KINDS_QUERY = 'SELECT kind, last_idx FROM signet_append_kinds()';
+
+function toLastIndexByKind(rows: readonly KindRow[]): Map<string, number> {
+  return new Map(rows.map((row) => [row.kind, toCount(row.last_idx, `the last ${row.kind} entry index`)]));
 }
 
 /**
