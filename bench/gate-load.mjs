@@ -10,6 +10,8 @@
 //   node bench/gate-load.mjs --cpu-prof DIR       # also write each server's V8 CPU profile to DIR
 //   node bench/gate-load.mjs --only embedded      # one configuration (embedded or postgres), for iterating
 //   node bench/gate-load.mjs --paced-only         # skip the closed-loop runs (fixed rate, max, serial)
+//   node bench/gate-load.mjs --server-node-option --single-threaded-gc   # a Node option for the servers
+//                                                 # only (repeatable), for trying runtime settings
 //
 // Setup, as a user would, with the built CLI: keys for admin, alice and bob, `signet init`, bound
 // identities, bob an approver for the model, a baseline and a candidate model, a dataset, a proposal by
@@ -77,6 +79,9 @@ const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;
 if (onlyIndex >= 0 && only !== 'embedded' && only !== 'postgres') fail('--only takes embedded or postgres');
 const pacedOnly = process.argv.includes('--paced-only');
+const serverNodeOptions = process.argv.flatMap((arg, i, all) =>
+  arg === '--server-node-option' && all[i + 1] !== undefined ? [all[i + 1]] : [],
+);
 const WARMUP_S = quick ? 1 : 5;
 const DURATION_S = quick ? 4 : 20;
 const RATE = 2_000;
@@ -280,6 +285,7 @@ function printHeader(pgVersion) {
   console.log(
     `node ${process.version}, PostgreSQL ${pgVersion} (${redact(ADMIN_URL)}), autocannon ${autocannonVersion()}`,
   );
+  if (serverNodeOptions.length > 0) console.log(`servers started with: node ${serverNodeOptions.join(' ')}`);
   console.log(`load average at start: ${formatLoad()}`);
   console.log(`fdatasync of 1 KiB in ${workDir}: median ${fsyncProbe().toFixed(2)} ms`);
   console.log(
@@ -394,11 +400,15 @@ function cli(root, env, args) {
 
 async function startServer(home, env) {
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-  const child = spawn(process.execPath, [...prof, bin, 'serve', '--port', '0', '--json'], {
-    cwd: repo,
-    env: { ...process.env, ...env, SIGNET_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...serverNodeOptions, ...prof, bin, 'serve', '--port', '0', '--json'],
+    {
+      cwd: repo,
+      env: { ...process.env, ...env, SIGNET_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   servers.push(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
