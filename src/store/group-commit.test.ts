@@ -162,7 +162,7 @@ describe('group commit', () => {
   });
 
   it('takeMerged takes the first batch whatever its size, then whole batches while they fit', () => {
-    const b = (seq: number, n: number) => ({ seq, drafts: Array.from({ length: n }, () => seq) });
+    const b = (seq: number, n: number) => ({ seq, items: Array.from({ length: n }, () => seq) });
     const queue = [b(1, 300), b(2, 1), b(3, 2)];
     expect(takeMerged(queue, 256).map((x) => x.seq)).toEqual([1]);
     expect(takeMerged(queue, 256).map((x) => x.seq)).toEqual([2, 3]);

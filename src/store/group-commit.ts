@@ -135,11 +135,11 @@ export function createGroupCommit<T, R>(
  * batches its next transaction takes, in order: the first, and each one after it while the items stay
  * within `max` in all.
  */
-export function takeMerged<B extends { readonly drafts: readonly unknown[] }>(queue: B[], max: number): B[] {
+export function takeMerged<B extends { readonly items: readonly unknown[] }>(queue: B[], max: number): B[] {
   let count = 0;
   let n = 0;
-  while (n < queue.length && (n === 0 || count + queue[n]!.drafts.length <= max)) {
-    count += queue[n]!.drafts.length;
+  while (n < queue.length && (n === 0 || count + queue[n]!.items.length <= max)) {
+    count += queue[n]!.items.length;
     n += 1;
   }
   return queue.splice(0, n);

@@ -44,9 +44,9 @@ export interface Ledger {
    * Optional. Appends `draft` only if every entry from `condition.since` up to it — those appended
    * before it in the same transaction included — has a kind in `condition.kinds`, as checked inside the
    * append's transaction, under the ledger's write lock; otherwise rejects with StoreError
-   * APPEND_CONDITION_FAILED and takes no index. For adapters where a read costs a round trip
-   * (PostgreSQL): the gate answers from its cache without reading the log first, and the check cannot
-   * miss an entry committed between a read and the append.
+   * APPEND_CONDITION_FAILED and takes no index. Both adapters have it (the contract suite checks it):
+   * the gate answers a cached allow without reading the log first (a round trip on PostgreSQL), and the
+   * check cannot miss an entry another server or process committed between a read and the append.
    */
   appendIf?(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry>;
   size(): Promise<number>;

@@ -59,12 +59,10 @@ function keyRotated(message: string, details: Record<string, unknown>): StoreErr
   return new StoreError('LOG_KEY_ROTATED', message, { details });
 }
 
-/** The conditions of a batch's conditional appends (`Ledger.appendIf`) and what they are checked against. */
-export interface BatchGuards {
-  /** One per draft: its condition, or undefined for an unconditional append. */
-  readonly conditions: readonly (AppendCondition | undefined)[];
-  /** The index of the latest entry of each kind in the log, read under the append's write lock. */
-  readonly lastIndexByKind: ReadonlyMap<string, number>;
+/** One append of a batch: its draft and, for a conditional append (`Ledger.appendIf`), its condition. */
+export interface AppendItem {
+  readonly draft: EntryDraft;
+  readonly condition?: AppendCondition | undefined;
 }
 
 /** An entry at or after `condition.since` whose kind `condition` excludes, if the log has one. */
@@ -88,17 +86,25 @@ export interface SealedBatch {
 }
 
 /**
- * Seals `drafts` after `last`. Errors other than a draft's own (a signer that fails) are thrown: they are
+ * Seals `items` after `last`; `lastIndexByKind` (the index of the latest entry of each kind, read in the
+ * same transaction as `last`) is required when an item has a condition. Errors other than a draft's own (a signer that fails) are thrown: they are
  * not the draft's fault and would fail every draft of the batch alike.
  */
 export function sealBatch(
-  drafts: readonly EntryDraft[],
+  items: readonly AppendItem[],
   last: LastEntry | undefined,
   log: { readonly origin: string; readonly signer: Signer },
   clock: () => number,
   announcement?: KeyAnnouncement,
-  guards?: BatchGuards,
+  lastIndexByKind?: ReadonlyMap<string, number>,
 ): SealedBatch {
+  if (lastIndexByKind === undefined && items.some((item) => item.condition !== undefined)) {
+    // Checking a condition against nothing would pass it: refuse, as a bug of the adapter.
+    throw new StoreError(
+      'STORE_FAILURE',
+      'a conditional append reached sealing without the latest index of each kind',
+    );
+  }
   if (announcement !== undefined && announcement.keyId !== log.signer.keyId) {
     throw keyRotated(
       `the log key was rotated by entry ${announcement.index} to ${announcement.keyId}; this instance ` +
@@ -115,8 +121,8 @@ export function sealBatch(
   const outcomes: Outcome<SealedEntry>[] = [];
   let rotatedAt: number | undefined;
   // Updated as the batch is sealed: a condition also covers the entries sealed before it in the batch.
-  const lastIndexByKind = new Map(guards?.lastIndexByKind);
-  for (const [i, draft] of drafts.entries()) {
+  const lastByKind = new Map(lastIndexByKind);
+  for (const { draft, condition } of items) {
     if (rotatedAt !== undefined) {
       outcomes.push({
         ok: false,
@@ -128,8 +134,7 @@ export function sealBatch(
       });
       continue;
     }
-    const condition = guards?.conditions[i];
-    const excluded = condition === undefined ? undefined : excludedBy(lastIndexByKind, condition);
+    const excluded = condition === undefined ? undefined : excludedBy(lastByKind, condition);
     if (condition !== undefined && excluded !== undefined) {
       outcomes.push({
         ok: false,
@@ -156,7 +161,7 @@ export function sealBatch(
       continue;
     }
     floor = now;
-    lastIndexByKind.set(sealed.kind, sealed.index);
+    lastByKind.set(sealed.kind, sealed.index);
     if (sealed.kind === LOG_KEY_KIND) rotatedAt = sealed.index;
     entries.push(sealed);
     outcomes.push({ ok: true, value: sealed });

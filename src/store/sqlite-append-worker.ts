@@ -7,10 +7,11 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { transferError, type TransferredError } from '../errors.js';
-import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
+import type { SealedEntry } from '../ledger/entry.js';
 import { createSigner } from '../signing/keys.js';
 import { takeMerged } from './group-commit.js';
 import { SqliteAppender } from './sqlite-append.js';
+import type { AppendItem } from './seal-batch.js';
 
 /** What the worker is given (structured-cloned: data only). */
 export interface AppendWorkerData {
@@ -21,16 +22,16 @@ export interface AppendWorkerData {
   /** The key id the ledger's signer has: the worker refuses to start with another key. */
   readonly keyId: string;
   readonly busyTimeoutMs: number;
-  /** At most this many drafts in one transaction, however many batches queued up (the ledger's cap). */
+  /** At most this many appends in one transaction, however many batches queued up (the ledger's cap). */
   readonly maxBatch: number;
 }
 
 /** Ledger → worker: a batch to append, or the end (the worker closes its connection and exits). */
 export type AppendRequest =
-  | { readonly kind: 'append'; readonly seq: number; readonly drafts: readonly EntryDraft[] }
+  | { readonly kind: 'append'; readonly seq: number; readonly items: readonly AppendItem[] }
   | { readonly kind: 'close' };
 
-/** One draft's outcome as it crosses back. */
+/** One append's outcome as it crosses back. */
 export type TransferredOutcome =
   | { readonly ok: true; readonly value: SealedEntry }
   | { readonly ok: false; readonly error: TransferredError };
@@ -67,18 +68,18 @@ if (port !== null) {
   // commit). What queued up here while a batch was committing is merged into the next one: one
   // transaction, one checkpoint and one fsync for all of it, and no wait for the other thread between
   // two batches. Batches commit in the order they were posted.
-  const queue: { readonly seq: number; readonly drafts: readonly EntryDraft[] }[] = [];
+  const queue: { readonly seq: number; readonly items: readonly AppendItem[] }[] = [];
   let draining = false;
   let closing = false;
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const taken = takeMerged(queue, data.maxBatch);
       try {
-        const outcomes = await appender.appendBatch(taken.flatMap((batch) => batch.drafts));
+        const outcomes = await appender.appendBatch(taken.flatMap((batch) => batch.items));
         let at = 0;
         for (const batch of taken) {
-          const own = outcomes.slice(at, at + batch.drafts.length);
-          at += batch.drafts.length;
+          const own = outcomes.slice(at, at + batch.items.length);
+          at += batch.items.length;
           post({
             kind: 'done',
             seq: batch.seq,

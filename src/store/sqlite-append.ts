@@ -16,7 +16,7 @@ import type Database from 'better-sqlite3';
 
 import { InputError, StoreError } from '../errors.js';
 import { signCheckpoint } from '../ledger/checkpoint.js';
-import type { EntryDraft, SealedEntry } from '../ledger/entry.js';
+import type { SealedEntry } from '../ledger/entry.js';
 import { LOG_KEY_KIND } from '../ledger/log-keys.js';
 import type { NodeId } from '../ledger/merkle.js';
 import type { Signer } from '../signing/keys.js';
@@ -27,6 +27,7 @@ import {
   isKeyRotated,
   KeyAnnouncementCache,
   sealBatch,
+  type AppendItem,
   type KeyAnnouncement,
   type LastEntry,
   type SealedBatch,
@@ -76,10 +77,10 @@ export class SqliteAppender {
   }
 
   /** One outcome per draft; throws (every draft failing alike) when the transaction itself fails. */
-  async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
+  async appendBatch(items: readonly AppendItem[]): Promise<readonly Outcome<SealedEntry>[]> {
     try {
       for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-        const batch = this.prepare(drafts, this.lastEntry());
+        const batch = this.prepare(items, this.lastEntry());
         if (batch.entries.length === 0) return batch.outcomes;
         await this.putEnvelopes(batch);
         // Synchronous from BEGIN IMMEDIATE to COMMIT (better-sqlite3 runs the function in between).
@@ -90,7 +91,7 @@ export class SqliteAppender {
       const { db } = this;
       db.exec('BEGIN IMMEDIATE');
       try {
-        const batch = this.prepare(drafts, this.lastEntry());
+        const batch = this.prepare(items, this.lastEntry());
         await this.putEnvelopes(batch);
         if (batch.entries.length > 0) this.write(batch);
         db.exec('COMMIT');
@@ -106,10 +107,12 @@ export class SqliteAppender {
   }
 
   /** Seals the batch after `last` and computes its tree nodes, root and signed checkpoint. */
-  private prepare(drafts: readonly EntryDraft[], last: LastEntry | undefined): PreparedBatch {
+  private prepare(items: readonly AppendItem[], last: LastEntry | undefined): PreparedBatch {
     const { origin, signer } = this.log;
-    // Read with `last`: a transaction that finds the last entry unchanged finds no newer rotation either.
-    const sealed = sealBatch(drafts, last, this.log, this.clock, this.keyAnnouncement());
+    // Read with `last`: a transaction that finds the last entry unchanged finds no newer rotation, and no
+    // newer entry of any kind (what conditional appends are checked against), either.
+    const kinds = items.some((item) => item.condition !== undefined) ? this.lastIndexByKind() : undefined;
+    const sealed = sealBatch(items, last, this.log, this.clock, this.keyAnnouncement(), kinds);
     if (sealed.entries.length === 0)
       return { ...sealed, last, nodes: [], size: sealed.start, note: new Uint8Array() };
     // The frontier nodes read here are final (append-only), so they hold inside the transaction as long
@@ -148,6 +151,11 @@ export class SqliteAppender {
     return this.announcements.remember(row.idx, new Uint8Array(entry.envelope));
   }
 
+  private lastIndexByKind(): Map<string, number> {
+    const rows = this.statements.lastIndexByKind.all() as { kind: string; last: number }[];
+    return new Map(rows.map((row) => [row.kind, row.last]));
+  }
+
   private lastEntry(): LastEntry | undefined {
     const row = this.statements.last.get() as { idx: number; time: string } | undefined;
     return row ? { index: row.idx, time: row.time } : undefined;
@@ -183,6 +191,18 @@ function prepareWriteStatements(db: Database.Database) {
     insertEntry: db.prepare('INSERT INTO entries (idx, id, kind, time, envelope) VALUES (?, ?, ?, ?, ?)'),
     insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
     insertCheckpoint: db.prepare('INSERT INTO checkpoints (size, note) VALUES (?, ?)'),
+    // The latest index of each kind, for conditional appends: a loose scan of the (kind, idx) index, one
+    // probe per distinct kind and one for its last index, whatever the size of the log.
+    lastIndexByKind: db.prepare(
+      `WITH RECURSIVE kinds(kind) AS (
+         SELECT (SELECT kind FROM entries ORDER BY kind LIMIT 1)
+         UNION ALL
+         SELECT (SELECT e.kind FROM entries e WHERE e.kind > kinds.kind ORDER BY e.kind LIMIT 1)
+           FROM kinds WHERE kinds.kind IS NOT NULL
+       )
+       SELECT kind, (SELECT max(e.idx) FROM entries e WHERE e.kind = kinds.kind) AS last
+         FROM kinds WHERE kind IS NOT NULL`,
+    ),
   };
 }
 

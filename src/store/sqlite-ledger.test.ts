@@ -426,7 +426,7 @@ describe('sqlite ledger, append worker', () => {
       fileURLToPath(crashing),
       `import { parentPort } from 'node:worker_threads';
 parentPort.on('message', (request) => {
-  if (request.kind === 'append' && request.drafts.some((d) => d.predicate.i === 1)) process.exit(3);
+  if (request.kind === 'append' && request.items.some((item) => item.draft.predicate.i === 1)) process.exit(3);
 });
 await import('./sqlite-append-worker.js');
 `,

@@ -14,6 +14,10 @@
 // those that queue up while it commits. Reads always run here, on this connection (WAL: a read never
 // waits for the writer and sees every committed batch).
 //
+// Conditional appends (`appendIf`, for the gate) travel with their batch; the write side reads the
+// latest index of each kind with the last entry it seals after, and the transaction's check that the
+// last entry is unchanged covers both (sqlite-append.ts, seal-batch.ts).
+//
 // The tree keeps every perfect subtree hash (`nodes`), so an append stores O(1) amortised nodes and a
 // proof reads O(log n) of them: the tree is never rebuilt. Statements are prepared once, when the ledger
 // is opened.
@@ -33,8 +37,9 @@ import {
 } from '../ledger/merkle.js';
 import type { Digest } from '../signing/digest.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
-import type { EntryKind, Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
+import type { AppendCondition, EntryKind, Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
+import type { AppendItem } from './seal-batch.js';
 import { fetchNodes, SqliteAppender, storeError, type LogIdentity } from './sqlite-append.js';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
 
@@ -118,13 +123,13 @@ export function openSqliteLedger(options: SqliteLedgerOptions): Ledger {
 
 /** What appends a batch: the in-thread appender or the worker. */
 interface BatchAppender {
-  appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]>;
+  appendBatch(items: readonly AppendItem[]): Promise<readonly Outcome<SealedEntry>[]>;
   close(): Promise<void>;
 }
 
 class SqliteLedger implements Ledger {
   private readonly db: Database.Database;
-  private readonly group: GroupCommit<EntryDraft, SealedEntry>;
+  private readonly group: GroupCommit<AppendItem, SealedEntry>;
   private readonly statements: ReturnType<typeof prepareStatements>;
   /** `entriesOfKinds` statements by number of kinds. */
   private readonly byKinds = new Map<number, Database.Statement>();
@@ -168,19 +173,23 @@ class SqliteLedger implements Ledger {
       });
     } else {
       const appender = new SqliteAppender(this.db, options.log, options.clock ?? Date.now, options.objects);
-      this.appender = { appendBatch: (drafts) => appender.appendBatch(drafts), close: async () => {} };
+      this.appender = { appendBatch: (items) => appender.appendBatch(items), close: async () => {} };
     }
     // The worker keeps its own queue and merges what arrives while it commits: hand it each batch at
     // once. In this thread, one batch at a time.
     this.group = createGroupCommit(
-      (drafts) => this.appender.appendBatch(drafts),
+      (items) => this.appender.appendBatch(items),
       options.maxBatch ?? DEFAULT_MAX_BATCH,
       { pipeline: inWorker },
     );
   }
 
   append(draft: EntryDraft): Promise<SealedEntry> {
-    return this.group.submit(draft);
+    return this.group.submit({ draft });
+  }
+
+  appendIf(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry> {
+    return this.group.submit({ draft, condition });
   }
 
   private lastEntry(): { index: number; time: string } | undefined {
@@ -387,13 +396,14 @@ class WorkerAppender implements BatchAppender {
     return started;
   }
 
-  async appendBatch(drafts: readonly EntryDraft[]): Promise<readonly Outcome<SealedEntry>[]> {
+  async appendBatch(items: readonly AppendItem[]): Promise<readonly Outcome<SealedEntry>[]> {
     const worker = await this.start();
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
       worker.ref();
-      worker.postMessage({ kind: 'append', seq, drafts } satisfies AppendRequest);
+      // Structured-cloned: a condition's Set of kinds crosses as a Set.
+      worker.postMessage({ kind: 'append', seq, items } satisfies AppendRequest);
     });
   }
 

@@ -284,6 +284,39 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
       expect((await ledger.append(noteDraft(99))).index).toBe(good.length + 1);
     });
 
+    it('appendIf: appends only when every entry since has an allowed kind, its own batch included; a refusal takes no index', async () => {
+      const { ledger, publicKey } = await open();
+      const appendIf = ledger.appendIf?.bind(ledger);
+      expect(appendIf, 'every adapter appends conditionally').toBeDefined();
+      if (appendIf === undefined) return;
+      await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));
+      const notes = new Set(['test-note']);
+      await ledger.append(noteDraft(1));
+      expect((await appendIf(noteDraft(2), { since: 1, kinds: notes })).index).toBe(2);
+      await ledger.append(noteDraft(3, 'test-flag'));
+      await expect(appendIf(noteDraft(4), { since: 1, kinds: notes })).rejects.toMatchObject({
+        code: 'APPEND_CONDITION_FAILED',
+        details: { since: 1, index: 3, kind: 'test-flag' },
+      });
+      // The genesis entry is below `since`: only what is at or after it counts.
+      expect((await appendIf(noteDraft(5), { since: 4, kinds: notes })).index).toBe(4);
+      // In one batch: an excluded entry sealed before a conditional draft refuses it; the others go in.
+      const settled = await Promise.allSettled([
+        appendIf(noteDraft(6), { since: 5, kinds: notes }),
+        ledger.append(noteDraft(7, 'test-flag')),
+        appendIf(noteDraft(8), { since: 5, kinds: notes }),
+        appendIf(noteDraft(9), { since: 5, kinds: new Set(['test-note', 'test-flag']) }),
+      ]);
+      expect(settled.map((r) => (r.status === 'fulfilled' ? r.value.index : r.reason.code))).toEqual([
+        5,
+        6,
+        'APPEND_CONDITION_FAILED',
+        7,
+      ]);
+      expect(await ledger.size()).toBe(8);
+      await verifyLedger(ledger, publicKey);
+    });
+
     it('a stale key: after a rotation entry, the retired key signs nothing more, in its batch or after', async () => {
       const { ledger, publicKey } = await open();
       await ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: publicKey }));

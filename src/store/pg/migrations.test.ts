@@ -144,7 +144,12 @@ describe('postgres migrations', () => {
         createGenesisDraft({ origin: log.origin, logPublicKey: keys.publicKey }),
         ...[1, 2, 3, 4].map((i) => note(i)),
       ];
-      const { entries } = sealBatch(drafts, undefined, log, Date.now);
+      const { entries } = sealBatch(
+        drafts.map((draft) => ({ draft })),
+        undefined,
+        log,
+        Date.now,
+      );
       const { nodes, root } = batchAppendPlan(
         0,
         entries.map((e) => e.leafHash),

@@ -49,7 +49,13 @@ import { batchAppendPlan } from '../batch-tree.js';
 import { createOpenAheadCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
 import type { AppendCondition, EntryKind, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
-import { isKeyRotated, KeyAnnouncementCache, sealBatch, type LastEntry } from '../seal-batch.js';
+import {
+  isKeyRotated,
+  KeyAnnouncementCache,
+  sealBatch,
+  type AppendItem,
+  type LastEntry,
+} from '../seal-batch.js';
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
@@ -115,7 +121,7 @@ class PgLedger implements Ledger {
   private readonly announcements = new KeyAnnouncementCache();
   private readonly lockTimeoutMs: number;
   /** Appends in this process queue here and go in batches, so that they hold one connection, not the pool. */
-  private readonly group: GroupCommit<Append, SealedEntry>;
+  private readonly group: GroupCommit<AppendItem, SealedEntry>;
   /**
    * Starts an append's transaction and reads what the batch is sealed against, in one round trip (a simple
    * query of several statements, without parameters): durable on COMMIT whatever the server's default,
@@ -194,7 +200,7 @@ class PgLedger implements Ledger {
    */
   private async commitAppend(
     { client, tail, lastIndexByKind }: AppendSession,
-    appends: readonly Append[],
+    appends: readonly AppendItem[],
   ): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
@@ -206,14 +212,7 @@ class PgLedger implements Ledger {
           ? undefined
           : (this.announcements.known(rotation) ??
             this.announcements.remember(rotation, await readEnvelope(client, rotation)));
-      const batch = sealBatch(
-        appends.map((a) => a.draft),
-        last,
-        this.options.log,
-        this.clock,
-        announcement,
-        { conditions: appends.map((a) => a.condition), lastIndexByKind },
-      );
+      const batch = sealBatch(appends, last, this.options.log, this.clock, announcement, lastIndexByKind);
       const { start, entries } = batch;
       if (entries.length === 0) {
         await client.query('ROLLBACK');
@@ -391,12 +390,6 @@ interface AppendSession {
   readonly tail: Tail;
   /** The index of the latest entry of each kind (`KINDS_QUERY`), for conditional appends. */
   readonly lastIndexByKind: ReadonlyMap<string, number>;
-}
-
-/** One queued append: a draft, and for `appendIf` its condition. */
-interface Append {
-  readonly draft: EntryDraft;
-  readonly condition?: AppendCondition;
 }
 
 interface KindRow {
