@@ -14,10 +14,11 @@
 // request, so a gate under load keeps its cache) and `population-shift` flags (they make the *next*
 // promotion material; they do not touch a sealed one).
 //
-// On a ledger with conditional appends (PostgreSQL), the gate skips that read: `candidate` hands out the
+// On a ledger with conditional appends (both adapters: `Ledger.appendIf`), the gate skips that read: `candidate` hands out the
 // record and the gate appends its allow on the condition that every entry from S on is verdict-neutral,
 // which the ledger checks under its write lock (gate.ts); `settle` moves S up to the deployment entry, or
-// drops the record when the condition failed.
+// drops the record when the condition failed. What follows describes the read itself, which remains for
+// a ledger without appendIf (the port makes it optional).
 //
 // That read is one per process, not one per request (under load, one query per request was the
 // bottleneck on PostgreSQL): the cache follows the log with one shared read at a time, remembering that

@@ -2,12 +2,12 @@
 // promotion for exactly that context. The deployment entry is appended before the answer, cached or not;
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
 // the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
-// miss together share one full check of their model and context (`fullChecksOf`). Where the ledger
-// appends conditionally (`Ledger.appendIf`: PostgreSQL), a cached allow is not preceded by a read of the
-// entries appended since: its deployment entry is appended on the condition that they are all
-// verdict-neutral, checked under the ledger's write lock, and a refused condition sends the request
-// through the full check. Elsewhere (the embedded SQLite ledger, where a read costs no round trip) the
-// cache reads them first (gate-cache.ts).
+// miss together share one full check of their model and context (`fullChecksOf`). A cached allow is not
+// preceded by a read of the entries appended since: where the ledger appends conditionally
+// (`Ledger.appendIf`: both adapters), its deployment entry is appended on the condition that they are all
+// verdict-neutral, checked in the append's transaction under the ledger's write lock, and a refused
+// condition sends the request through the full check. A ledger without appendIf (the port makes it
+// optional) gets the older way: the cache reads those entries first (gate-cache.ts, `lookup`).
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import {
   openEntry,
@@ -191,7 +191,8 @@ export async function gate(
   if (ledger.appendIf !== undefined) {
     // A cached allow is appended on the condition that nothing since its verification could change the
     // verdict, checked by the ledger under its write lock: no read of the log first (a round trip on
-    // PostgreSQL), and no entry committed between a read and the append can be missed.
+    // PostgreSQL), and no entry committed between a read and the append (by another server or process)
+    // can be missed.
     const held = cache.candidate(model, context);
     if (held !== undefined) {
       const decision: Decision = { allow: true, promotion: held.promotion, reasons: [] };
