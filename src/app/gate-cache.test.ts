@@ -2,10 +2,9 @@
 // answers from the cache and still appends its deployment entry; a revocation, a role revocation, a newer
 // promotion or an authority entry appended between two requests is read by the very next one; a deny is
 // never cached; a tampered object is missed only until the cached verification expires. Each test seals
-// a model of its own; the last one breaks the log's authority on purpose and runs last. Then the process's
-// shared read of the log, over an in-memory log whose reads can be held in flight: concurrent lookups
-// share one read, a lookup never trusts a read sent before it arrived, a dropped record stays dropped,
-// the gap rule and the age bound.
+// a model of its own; the last one breaks the log's authority on purpose and runs last. A cached answer is
+// one conditional append and no read. Then the cache by itself: what it hands out, how a settled or a
+// refused append moves or drops a record, that a dropped record stays dropped, and the age bound.
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +13,6 @@ import { createAppHome, CONTEXT, MODEL, type AppHome } from '../../test/helpers/
 import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { readPromotion } from '../promotion/seal.js';
 import type { Digest } from '../signing/digest.js';
-import type { EntryKind, Ledger } from '../store/ledger.js';
 import { revokeRole } from './authority.js';
 import { approve, revokePromotion } from './decide.js';
 import { gate, type GateResult } from './gate.js';
@@ -48,18 +46,6 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; stats: G
       expirations: after.expirations - before.expirations,
     },
   };
-}
-
-/** `base` with a ledger that has no conditional appends: the gate then reads the log before a cached allow. */
-function withoutAppendIf(base: Home): Home {
-  const ledger = new Proxy(base.ledger, {
-    get(target, name) {
-      if (name === 'appendIf') return undefined;
-      const value: unknown = Reflect.get(target, name);
-      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-    },
-  });
-  return { ...base, ledger };
 }
 
 /** The home with a ledger that counts the reads of model promotions (what a full check does once). */
@@ -254,111 +240,33 @@ describe('the gate cache', () => {
     expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
   });
 
-  it('without conditional appends, a cached verification too far behind the log is checked in full again rather than caught up', async () => {
-    const cache = createGateCache({ maxGap: 3 });
+  it('a cached answer is one conditional append, however far behind the log is, with no read first', async () => {
     const model = await registerNew();
     await seal(model);
-    const reading = withoutAppendIf(home);
-    await gate(reading, model, CONTEXT, { cache });
-    expect((await gate(reading, model, CONTEXT, { cache })).allow).toBe(true);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
-    for (const window of ['2025-W15', '2025-W16', '2025-W17']) {
+    await gate(home, model, CONTEXT);
+    for (const window of ['2025-W15', '2025-W16', '2025-W17', '2025-W18', '2025-W19']) {
       await home.ledger.append({
         subject: [subjectOf(MODEL, model)],
         predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
         predicate: { model: MODEL, context: CONTEXT, window, feature: 'age', psi: 0.31 },
       });
     }
-    expect((await gate(reading, model, CONTEXT, { cache })).allow).toBe(true);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
-    // With them (the home's own ledger), how far behind does not matter: the condition is checked in
-    // the append's transaction, whatever the gap, and the cached verification answers.
-    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
-    expect(cache.stats).toMatchObject({ hits: 2, misses: 2 });
-    for (const window of ['2025-W18', '2025-W19', '2025-W20', '2025-W21', '2025-W22']) {
-      await home.ledger.append({
-        subject: [subjectOf(MODEL, model)],
-        predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
-        predicate: { model: MODEL, context: CONTEXT, window, feature: 'age', psi: 0.31 },
-      });
-    }
-    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
-    expect(cache.stats).toMatchObject({ hits: 3, misses: 2, expirations: 1 });
-  });
-
-  it('a cached answer reads the log once (no size query), caught up to exactly maxGap entries behind', async () => {
-    const cache = createGateCache({ maxGap: 3 });
-    const model = await registerNew();
-    await seal(model);
-    await gate(home, model, CONTEXT, { cache });
-    const shift = (window: string) =>
-      home.ledger.append({
-        subject: [subjectOf(MODEL, model)],
-        predicateType: predicateTypeOf(POPULATION_SHIFT_KIND),
-        predicate: { model: MODEL, context: CONTEXT, window, feature: 'age', psi: 0.31 },
-      });
-    // Every call the lookup makes on the ledger, with its arguments.
+    // Every call the gate makes on the ledger.
     const calls: string[] = [];
     const ledger = new Proxy(home.ledger, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
+      get(target, name) {
+        const value: unknown = Reflect.get(target, name);
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
-          calls.push(`${String(name)}(${args.join(', ')})`);
+          calls.push(String(name));
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },
     });
-    // The record is at the deployment entry of the first request: that entry and two more make 3.
-    const behind = (await home.ledger.size()) - 1;
-    await shift('2025-W20');
-    await shift('2025-W21');
-    expect(await cache.lookup(ledger, model, CONTEXT)).toBeDefined();
-    expect(calls).toEqual([`kinds(${behind}, ${behind + 4})`]);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 1, expirations: 0 });
-    // Caught up: four more is one past the gap allowed.
-    for (const window of ['2025-W22', '2025-W23', '2025-W24', '2025-W25']) await shift(window);
-    expect(await cache.lookup(ledger, model, CONTEXT)).toBeUndefined();
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1, invalidations: 0 });
-  });
-
-  it("a revocation committed while another request's read is in flight decides the very next request", async () => {
-    const cache = createGateCache();
-    const model = await registerNew();
-    const promotion = await seal(model);
-    expect((await gate(home, model, CONTEXT, { cache })).allow).toBe(true);
-    // A handle on the same log whose reads run at once but deliver their rows only when released: a
-    // query sent before the revocation committed, its answer still on the wire.
-    const fetched = deferred();
-    const release = deferred();
-    const held = new Proxy(home.ledger, {
-      get(target, name) {
-        if (name !== 'kinds') {
-          const value: unknown = Reflect.get(target, name);
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-        }
-        return async (from: number, to: number): Promise<readonly EntryKind[]> => {
-          const rows = target.kinds(from, to);
-          void rows.then(fetched.resolve);
-          const delivered = await rows;
-          await release.promise;
-          return delivered;
-        };
-      },
-    });
-
-    const first = cache.lookup(held, model, CONTEXT);
-    await fetched.promise;
-    await revokePromotion(home, promotion, bob, 'withdrawn while a read was in flight');
-    const next = gate(home, model, CONTEXT, { cache });
-    release.resolve();
-
-    // The first request arrived before the revocation; the next one must not share its read.
-    expect(await first).toBe(promotion);
-    const denied = await next;
-    expect(denied.allow).toBe(false);
-    expect(denied.reasons.map((r) => r.code)).toEqual(['REVOKED']);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, invalidations: 1 });
+    const next = await counted(() => gate({ ...home, ledger }, model, CONTEXT, { cache: gateCacheOf(home) }));
+    expect(next.result.allow).toBe(true);
+    expect(next.stats).toMatchObject({ hits: 1, misses: 0 });
+    expect(calls).toEqual(['appendIf']);
   });
 
   it('concurrent requests on a cold cache share one full check, and each appends its own deployment entry', async () => {
@@ -459,6 +367,7 @@ describe('the gate cache', () => {
 // ---------------------------------------------------------------------------------------------------
 
 const PROMOTION = 'sha256:0b0b' as Digest;
+const OTHER = 'sha256:0c0c' as Digest;
 const modelOf = (n: number): Digest => `sha256:${n.toString(16).padStart(4, '0')}` as Digest;
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -467,230 +376,74 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/**
- * A log of entry kinds behind the two Ledger methods the cache may call, recording each call. A read
- * takes its rows when it is sent, as a query does; while `hold` is on they are delivered only on release.
- */
-function memoryLog(kinds: string[]) {
-  const calls: string[] = [];
-  let held: Promise<void> | undefined;
-  let sent: (() => void) | undefined;
-  let failure: Error | undefined;
-  const unused = (): never => {
-    throw new Error('the gate cache reads only kinds() and size()');
-  };
-  const ledger: Ledger = {
-    append: unused,
-    read: unused,
-    find: unused,
-    entriesOfKinds: unused,
-    checkpoint: unused,
-    root: unused,
-    proveInclusion: unused,
-    proveConsistency: unused,
-    close: unused,
-    size: () => {
-      calls.push('size()');
-      return Promise.resolve(kinds.length);
-    },
-    entries: unused,
-    kinds(from, to) {
-      calls.push(`kinds(${from}, ${to})`);
-      const rows = kinds.slice(from, to).map((kind, i) => ({ index: from + i, kind }));
-      const [wait, fail] = [held, failure];
-      failure = undefined;
-      sent?.();
-      return (async () => {
-        await wait;
-        if (fail) throw fail;
-        return rows;
-      })();
-    },
-  };
-  return {
-    ledger,
-    calls,
-    append(...more: string[]): void {
-      kinds.push(...more);
-    },
-    /** Holds the rows of the reads sent from now on; `sent` resolves when the first of them is sent. */
-    hold(): { sent: Promise<void>; release: () => void } {
-      const release = deferred();
-      const first = deferred();
-      held = release.promise;
-      sent = () => {
-        sent = undefined;
-        first.resolve();
-      };
-      return {
-        sent: first.promise,
-        release: () => {
-          held = undefined;
-          release.resolve();
-        },
-      };
-    },
-    /** The next read fails, as a dropped connection does. */
-    failNext(error: Error): void {
-      failure = error;
-    },
-  };
-}
-
-describe("the gate cache's shared read of the log", () => {
-  it('concurrent lookups share one read, which starts at the lowest size remembered', async () => {
-    const log = memoryLog(['genesis', 'promotion', 'deployment']);
+describe('the gate cache, by itself', () => {
+  it('hands out a remembered verification from its size; a settled append moves the size up to it', () => {
     const cache = createGateCache();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 3);
-    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
-    log.append('deployment', 'population-shift');
-
-    const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => cache.lookup(log.ledger, modelOf(1 + (i % 2)), CONTEXT)),
-    );
-    expect(answers).toEqual(Array<Digest>(100).fill(PROMOTION));
-    expect(log.calls).toEqual(['kinds(2, 1003)']);
-    expect(cache.stats).toMatchObject({ hits: 100, misses: 0 });
-
-    // The next lookups read only what came after.
-    log.append('deployment');
-    await Promise.all([
-      cache.lookup(log.ledger, modelOf(1), CONTEXT),
-      cache.lookup(log.ledger, modelOf(2), CONTEXT),
-    ]);
-    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(5, 1006)']);
-    expect(cache.stats).toMatchObject({ hits: 102, misses: 0 });
-  });
-
-  it('a lookup never answers from a read sent before it arrived: a revocation appended meanwhile decides it', async () => {
-    const log = memoryLog(['genesis', 'promotion']);
-    const cache = createGateCache();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    log.append('deployment');
-
-    const hold = log.hold();
-    const before = cache.lookup(log.ledger, modelOf(1), CONTEXT);
-    await hold.sent;
-    log.append('revocation');
-    // Requests after the revocation, while the first read is in flight: they wait for the next one.
-    const after = Array.from({ length: 10 }, () => cache.lookup(log.ledger, modelOf(1), CONTEXT));
-    expect(log.calls).toEqual(['kinds(2, 1003)']);
-    hold.release();
-
-    expect(await before).toBe(PROMOTION);
-    expect(await Promise.all(after)).toEqual(Array<undefined>(10).fill(undefined));
-    // One read for the ten, not ten.
-    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(3, 1004)']);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 10, invalidations: 1, expirations: 0 });
-
-    // The first lookup moved the record up before the second read dropped it: it stays dropped.
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls).toHaveLength(2);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 11, invalidations: 1 });
-  });
-
-  it('a full check that read the log before a change it missed cannot put its answer back', async () => {
-    const log = memoryLog(['genesis', 'promotion']);
-    const cache = createGateCache();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
-    log.append('role-revocation', 'deployment', 'deployment');
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(cache.stats).toMatchObject({ misses: 1, invalidations: 1 });
-    expect(log.calls).toEqual(['kinds(2, 1003)']);
-
-    // A full check that read size 2 (before the role revocation) and finished after it: rejected at its
-    // next lookup, from what the shared read has already seen, without another read; likewise a record
-    // the shared read has not yet been asked about.
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(await cache.lookup(log.ledger, modelOf(2), CONTEXT)).toBeUndefined();
-    expect(log.calls).toHaveLength(1);
-    expect(cache.stats).toMatchObject({ hits: 0, misses: 3, invalidations: 3 });
-
-    // One that read the log after it holds, even from below what the shared read has checked.
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 3);
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(5, 1006)']);
-  });
-
-  it('a record cleared while its read is in flight is not put back', async () => {
-    const log = memoryLog(['genesis', 'promotion']);
-    const cache = createGateCache();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    log.append('deployment');
-    const hold = log.hold();
-    const pending = cache.lookup(log.ledger, modelOf(1), CONTEXT);
-    await hold.sent;
-    cache.clear();
-    hold.release();
-    expect(await pending).toBe(PROMOTION);
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls).toHaveLength(1);
-  });
-
-  it('more than maxGap entries behind, the read skips to the end of the log and every record below expires', async () => {
-    const log = memoryLog(['genesis', 'promotion']);
-    const cache = createGateCache({ maxGap: 3 });
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    cache.remember(modelOf(2), CONTEXT, PROMOTION, 2);
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    // Exactly maxGap behind: caught up.
-    log.append('deployment', 'deployment', 'deployment');
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls).toEqual(['kinds(2, 6)', 'kinds(2, 6)']);
-
-    // One more than maxGap: at most maxGap + 1 entries read, then the size, not the rest.
-    log.append('deployment', 'deployment', 'deployment', 'deployment', 'deployment');
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls.slice(2)).toEqual(['kinds(5, 9)', 'size()']);
-    expect(cache.stats).toMatchObject({ hits: 2, misses: 1, expirations: 1, invalidations: 0 });
-
-    // Every record made before the skip expires without a read, as does a full check that read the
-    // log before it and finished after.
-    expect(await cache.lookup(log.ledger, modelOf(2), CONTEXT)).toBeUndefined();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 9);
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls).toHaveLength(4);
-    expect(cache.stats).toMatchObject({ hits: 2, misses: 3, expirations: 3 });
-
-    // One made after it is caught up from the end of the log.
+    expect(cache.candidate(modelOf(1), CONTEXT)).toBeUndefined();
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 1 });
     cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
-    log.append('deployment');
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    expect(log.calls.slice(4)).toEqual(['kinds(10, 14)']);
+    const held = cache.candidate(modelOf(1), CONTEXT);
+    expect(held).toMatchObject({ promotion: PROMOTION, since: 10 });
+    cache.settle(held!, 14);
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1 });
+    expect(cache.candidate(modelOf(1), CONTEXT)).toMatchObject({ since: 15 });
+    // Another model and context are their own records.
+    expect(cache.candidate(modelOf(2), CONTEXT)).toBeUndefined();
+    expect(cache.candidate(modelOf(1), 'retail-credit/fr')).toBeUndefined();
   });
 
-  it('a record older than maxAgeMs expires without a read, however far its size was moved up', async () => {
-    let now = 0;
-    const log = memoryLog(['genesis', 'promotion']);
-    const cache = createGateCache({ maxAgeMs: 1_000, clock: () => now });
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    log.append('deployment');
-    now = 999;
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBe(PROMOTION);
-    now = 1_000;
-    expect(await cache.lookup(log.ledger, modelOf(1), CONTEXT)).toBeUndefined();
-    expect(log.calls).toHaveLength(1);
-    expect(cache.stats).toMatchObject({ hits: 1, misses: 1, expirations: 1 });
-  });
-
-  it('a failed read fails every lookup that shared it (the gate denies); the next read resumes', async () => {
-    const log = memoryLog(['genesis', 'promotion']);
+  it('a refused append drops the record, counted once however many requests held it', () => {
     const cache = createGateCache();
-    cache.remember(modelOf(1), CONTEXT, PROMOTION, 2);
-    log.append('deployment');
-    log.failNext(new Error('connection reset'));
-    const hold = log.hold();
-    const shared = Array.from({ length: 3 }, () => cache.lookup(log.ledger, modelOf(1), CONTEXT));
-    await hold.sent;
-    // Arrived while the failing read was in flight: it waits for the next read, not for the failure.
-    log.append('revocation');
-    const later = cache.lookup(log.ledger, modelOf(1), CONTEXT);
-    hold.release();
-    for (const lookup of shared) await expect(lookup).rejects.toThrow('connection reset');
-    expect(await later).toBeUndefined();
-    expect(log.calls).toEqual(['kinds(2, 1003)', 'kinds(2, 1003)']);
-    expect(cache.stats).toMatchObject({ hits: 0, misses: 1, invalidations: 1 });
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
+    const [a, b] = [cache.candidate(modelOf(1), CONTEXT)!, cache.candidate(modelOf(1), CONTEXT)!];
+    cache.settle(a, undefined);
+    cache.settle(b, undefined);
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 2, invalidations: 1 });
+    expect(cache.candidate(modelOf(1), CONTEXT)).toBeUndefined();
+  });
+
+  it('a dropped record stays dropped: an append settled after it was refused for another request does not put it back', () => {
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
+    const late = cache.candidate(modelOf(1), CONTEXT)!;
+    const refused = cache.candidate(modelOf(1), CONTEXT)!;
+    cache.settle(refused, undefined);
+    cache.settle(late, 12);
+    expect(cache.stats).toMatchObject({ hits: 1, invalidations: 1 });
+    expect(cache.candidate(modelOf(1), CONTEXT)).toBeUndefined();
+    // Nor does one settled after the cache was cleared.
+    cache.remember(modelOf(2), CONTEXT, PROMOTION, 20);
+    const held = cache.candidate(modelOf(2), CONTEXT)!;
+    cache.clear();
+    cache.settle(held, 25);
+    expect(cache.candidate(modelOf(2), CONTEXT)).toBeUndefined();
+  });
+
+  it('of two full checks, the one that read more of the log is kept; an append settled for the replaced one leaves the new one alone', () => {
+    const cache = createGateCache();
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
+    const old = cache.candidate(modelOf(1), CONTEXT)!;
+    cache.remember(modelOf(1), CONTEXT, OTHER, 30);
+    // A check that read less of the log finishes last: it does not replace the newer record.
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 20);
+    expect(cache.candidate(modelOf(1), CONTEXT)).toMatchObject({ promotion: OTHER, since: 30 });
+    cache.settle(old, 40);
+    expect(cache.candidate(modelOf(1), CONTEXT)).toMatchObject({ promotion: OTHER, since: 30 });
+  });
+
+  it('a record older than maxAgeMs expires, however far its size was moved up', () => {
+    let now = 1_000;
+    const cache = createGateCache({ maxAgeMs: 100, clock: () => now });
+    cache.remember(modelOf(1), CONTEXT, PROMOTION, 10);
+    now += 60;
+    cache.settle(cache.candidate(modelOf(1), CONTEXT)!, 50);
+    now += 40;
+    expect(cache.candidate(modelOf(1), CONTEXT)).toBeUndefined();
+    expect(cache.candidate(modelOf(1), CONTEXT)).toBeUndefined();
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, expirations: 1 });
+  });
+
+  it('refuses a negative maxAgeMs', () => {
+    expect(() => createGateCache({ maxAgeMs: -1 })).toThrow(RangeError);
   });
 });

@@ -3,11 +3,9 @@
 // any error is a deny. A successful full check is cached (gate-cache.ts) until an entry that could change
 // the verdict is appended, so that a repeated request does not re-verify the whole log; requests that
 // miss together share one full check of their model and context (`fullChecksOf`). A cached allow is not
-// preceded by a read of the entries appended since: where the ledger appends conditionally
-// (`Ledger.appendIf`: both adapters), its deployment entry is appended on the condition that they are all
-// verdict-neutral, checked in the append's transaction under the ledger's write lock, and a refused
-// condition sends the request through the full check. A ledger without appendIf (the port makes it
-// optional) gets the older way: the cache reads those entries first (gate-cache.ts, `lookup`).
+// preceded by a read of the entries appended since: its deployment entry is appended on the condition
+// that they are all verdict-neutral (`Ledger.appendIf`), checked in the append's transaction under the
+// ledger's write lock, and a refused condition sends the request through the full check.
 import { openCheckpoint } from '../ledger/checkpoint.js';
 import {
   openEntry,
@@ -35,7 +33,6 @@ import { loadAuthority } from './authority.js';
 import { readPolicyObject } from './policy.js';
 import { findRevocation } from './decide.js';
 import { coalesceReads } from '../store/fresh-read.js';
-import type { Ledger } from '../store/ledger.js';
 import { DEPLOYMENT_KIND, gateCacheOf, VERDICT_NEUTRAL_KINDS, type GateCache } from './gate-cache.js';
 import type { Home } from './home.js';
 
@@ -188,39 +185,27 @@ export async function gate(
 ): Promise<GateResult> {
   const cache = options.cache ?? gateCacheOf(home);
   const { ledger } = home;
-  if (ledger.appendIf !== undefined) {
-    // A cached allow is appended on the condition that nothing since its verification could change the
-    // verdict, checked by the ledger under its write lock: no read of the log first (a round trip on
-    // PostgreSQL), and no entry committed between a read and the append (by another server or process)
-    // can be missed.
-    const held = cache.candidate(model, context);
-    if (held !== undefined) {
-      const decision: Decision = { allow: true, promotion: held.promotion, reasons: [] };
-      let entry: SealedEntry | undefined;
-      try {
-        entry = await ledger.appendIf(deploymentDraft(model, context, decision), {
-          since: held.since,
-          kinds: VERDICT_NEUTRAL_KINDS,
-        });
-      } catch (error) {
-        if (!(error instanceof SignetError && error.code === 'APPEND_CONDITION_FAILED')) throw error;
-      }
-      cache.settle(held, entry?.index);
-      if (entry !== undefined) return resultOf(model, context, decision, entry);
+  // A cached allow is appended on the condition that nothing since its verification could change the
+  // verdict, checked by the ledger under its write lock: no read of the log first (a round trip on
+  // PostgreSQL), and no entry committed between a read and the append (by another server or process)
+  // can be missed.
+  const held = cache.candidate(model, context);
+  if (held !== undefined) {
+    const decision: Decision = { allow: true, promotion: held.promotion, reasons: [] };
+    let entry: SealedEntry | undefined;
+    try {
+      entry = await ledger.appendIf(deploymentDraft(model, context, decision), {
+        since: held.since,
+        kinds: VERDICT_NEUTRAL_KINDS,
+      });
+    } catch (error) {
+      if (!(error instanceof SignetError && error.code === 'APPEND_CONDITION_FAILED')) throw error;
     }
-    return answer(ledger, model, context, await decideInFull(home, cache, model, context));
+    cache.settle(held, entry?.index);
+    if (entry !== undefined) return resultOf(model, context, decision, entry);
   }
-  let decision: Decision;
-  try {
-    const cached = await cache.lookup(ledger, model, context);
-    decision =
-      cached !== undefined
-        ? { allow: true, promotion: cached, reasons: [] }
-        : await decideInFull(home, cache, model, context);
-  } catch (error) {
-    decision = failClosed(error);
-  }
-  return answer(ledger, model, context, decision);
+  const decision = await decideInFull(home, cache, model, context);
+  return resultOf(model, context, decision, await ledger.append(deploymentDraft(model, context, decision)));
 }
 
 /** The full check (shared with the requests that miss together), failing closed. */
@@ -250,16 +235,6 @@ function deploymentDraft(model: Digest, context: string, decision: Decision): En
       reasons: decision.reasons.map((r) => ({ ...r })),
     },
   };
-}
-
-/** Appends the deployment entry of `decision`, then answers. */
-async function answer(
-  ledger: Ledger,
-  model: Digest,
-  context: string,
-  decision: Decision,
-): Promise<GateResult> {
-  return resultOf(model, context, decision, await ledger.append(deploymentDraft(model, context, decision)));
 }
 
 function resultOf(model: Digest, context: string, decision: Decision, entry: SealedEntry): GateResult {

@@ -92,6 +92,8 @@ function fakeLedger(append: Ledger['append']): Ledger {
   };
   return {
     append,
+    // A conditional append as an append: what is counted is the same.
+    appendIf: (draft) => append(draft),
     size: async () => 7,
     read: unused,
     find: unused,
@@ -248,10 +250,13 @@ describe('instrumentLedger', () => {
     expect(await ledger.append(draft)).toBe(entry);
     fail = true;
     await expect(ledger.append(draft)).rejects.toThrow('disk full');
+    fail = false;
+    // The gate's conditional appends are counted and timed too.
+    expect(await ledger.appendIf(draft, { since: 0, kinds: new Set() })).toBe(entry);
     expect(await ledger.size()).toBe(7);
     const got = await scrape(metrics);
-    expect(valueOf(got, 'signet_ledger_appends_total')).toBe(2);
-    expect(valueOf(got, 'signet_ledger_append_seconds_count')).toBe(3);
+    expect(valueOf(got, 'signet_ledger_appends_total')).toBe(3);
+    expect(valueOf(got, 'signet_ledger_append_seconds_count')).toBe(4);
   });
 });
 

@@ -159,8 +159,7 @@ export async function timeVerify<T>(
 }
 
 /**
- * `ledger` with every append (conditional ones too, when it has them) timed and counted; everything else
- * passes through.
+ * `ledger` with every append (conditional ones too) timed and counted; everything else passes through.
  */
 export function instrumentLedger(ledger: Ledger, metrics: Metrics): Ledger {
   const counted = async (append: () => Promise<SealedEntry>): Promise<SealedEntry> => {
@@ -168,12 +167,9 @@ export function instrumentLedger(ledger: Ledger, metrics: Metrics): Ledger {
     metrics.ledgerAppends.inc();
     return entry;
   };
-  const { appendIf } = ledger;
   return {
     append: (draft) => counted(() => ledger.append(draft)),
-    ...(appendIf && {
-      appendIf: (draft, condition) => counted(() => appendIf.call(ledger, draft, condition)),
-    }),
+    appendIf: (draft, condition) => counted(() => ledger.appendIf(draft, condition)),
     size: () => ledger.size(),
     read: (index) => ledger.read(index),
     find: (id) => ledger.find(id),

@@ -41,14 +41,13 @@ export interface Ledger {
    */
   append(draft: EntryDraft): Promise<SealedEntry>;
   /**
-   * Optional. Appends `draft` only if every entry from `condition.since` up to it — those appended
-   * before it in the same transaction included — has a kind in `condition.kinds`, as checked inside the
-   * append's transaction, under the ledger's write lock; otherwise rejects with StoreError
-   * APPEND_CONDITION_FAILED and takes no index. Both adapters have it (the contract suite checks it):
-   * the gate answers a cached allow without reading the log first (a round trip on PostgreSQL), and the
-   * check cannot miss an entry another server or process committed between a read and the append.
+   * Appends `draft` only if every entry from `condition.since` up to it — those appended before it in
+   * the same transaction included — has a kind in `condition.kinds`, as checked inside the append's
+   * transaction, under the ledger's write lock; otherwise rejects with StoreError
+   * APPEND_CONDITION_FAILED and takes no index. The gate answers a cached allow this way, without reading
+   * the log first, and the check cannot miss an entry another server or process committed in between.
    */
-  appendIf?(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry>;
+  appendIf(draft: EntryDraft, condition: AppendCondition): Promise<SealedEntry>;
   size(): Promise<number>;
   /** Throws OUT_OF_RANGE for an index at or past the size. */
   read(index: number): Promise<StoredEntry>;
