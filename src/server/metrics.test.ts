@@ -98,7 +98,6 @@ function fakeLedger(append: Ledger['append']): Ledger {
     read: unused,
     find: unused,
     entries: unused,
-    kinds: unused,
     entriesOfKinds: unused,
     checkpoint: unused,
     root: unused,

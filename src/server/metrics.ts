@@ -174,7 +174,6 @@ export function instrumentLedger(ledger: Ledger, metrics: Metrics): Ledger {
     read: (index) => ledger.read(index),
     find: (id) => ledger.find(id),
     entries: (from, to) => ledger.entries(from, to),
-    kinds: (from, to) => ledger.kinds(from, to),
     entriesOfKinds: (kinds, from) => ledger.entriesOfKinds(kinds, from),
     checkpoint: () => ledger.checkpoint(),
     root: (size) => ledger.root(size),

@@ -12,12 +12,6 @@ export interface StoredEntry {
   readonly envelope: Uint8Array;
 }
 
-/** An entry's index and kind, without its envelope. */
-export interface EntryKind {
-  readonly index: number;
-  readonly kind: string;
-}
-
 export interface StoredCheckpoint {
   readonly size: number;
   /** The C2SP signed note, exactly as signed. */
@@ -54,12 +48,6 @@ export interface Ledger {
   find(id: Digest): Promise<StoredEntry | undefined>;
   /** Entries with from <= index < to, in order. */
   entries(from?: number, to?: number): AsyncIterable<StoredEntry>;
-  /**
-   * The index and kind of each entry with from <= index < to, in order, in one read and without the
-   * envelopes: for a reader that only asks what was appended (the gate cache). Keep ranges to a few
-   * thousand entries; past the end of the log the answer is simply shorter.
-   */
-  kinds(from: number, to: number): Promise<readonly EntryKind[]>;
   /** Entries of the given kinds (e.g. `role-grant`), in log order. */
   entriesOfKinds(kinds: readonly string[], from?: number): AsyncIterable<StoredEntry>;
   /**

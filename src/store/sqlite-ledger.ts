@@ -37,7 +37,7 @@ import {
 } from '../ledger/merkle.js';
 import type { Digest } from '../signing/digest.js';
 import { createGroupCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from './group-commit.js';
-import type { AppendCondition, EntryKind, Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
+import type { AppendCondition, Ledger, StoredCheckpoint, StoredEntry } from './ledger.js';
 import type { ObjectStore } from './object-store.js';
 import type { AppendItem } from './seal-batch.js';
 import { fetchNodes, SqliteAppender, storeError, type LogIdentity } from './sqlite-append.js';
@@ -231,11 +231,6 @@ class SqliteLedger implements Ledger {
     }
   }
 
-  async kinds(from: number, to: number): Promise<readonly EntryKind[]> {
-    const rows = this.statements.kinds.all(from, to) as { idx: number; kind: string }[];
-    return rows.map((row) => ({ index: row.idx, kind: row.kind }));
-  }
-
   async *entriesOfKinds(kinds: readonly string[], from = 0): AsyncIterable<StoredEntry> {
     if (kinds.length === 0) return;
     let stmt = this.byKinds.get(kinds.length);
@@ -313,7 +308,6 @@ function prepareStatements(db: Database.Database) {
     read: db.prepare('SELECT * FROM entries WHERE idx = ?'),
     find: db.prepare('SELECT * FROM entries WHERE id = ?'),
     range: db.prepare('SELECT * FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?'),
-    kinds: db.prepare('SELECT idx, kind FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
     checkpoint: db.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1'),
     node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
   };

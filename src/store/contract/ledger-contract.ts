@@ -146,17 +146,6 @@ export function describeLedgerContract(name: string, subject: LedgerContractSubj
       expect((await collect(ledger.entriesOfKinds(['role-grant'], 2))).map((e) => e.index)).toEqual([4]);
       expect(await collect(ledger.entriesOfKinds([]))).toEqual([]);
       expect(await collect(ledger.entriesOfKinds(['nothing']))).toEqual([]);
-      // Indices and kinds without envelopes: a range, one clipped by the end of the log, an empty one.
-      expect(await ledger.kinds(1, 4)).toEqual([
-        { index: 1, kind: 'role-grant' },
-        { index: 2, kind: 'test-note' },
-        { index: 3, kind: 'policy' },
-      ]);
-      expect(await ledger.kinds(4, 1000)).toEqual([
-        { index: 4, kind: 'role-grant' },
-        { index: 5, kind: 'test-note' },
-      ]);
-      expect(await ledger.kinds(6, 10)).toEqual([]);
     });
 
     it('backdating: a clock that steps back never makes a log time go backwards', async () => {

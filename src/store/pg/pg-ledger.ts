@@ -47,7 +47,7 @@ import {
 import type { Digest } from '../../signing/digest.js';
 import { batchAppendPlan } from '../batch-tree.js';
 import { createOpenAheadCommit, DEFAULT_MAX_BATCH, type GroupCommit, type Outcome } from '../group-commit.js';
-import type { AppendCondition, EntryKind, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
+import type { AppendCondition, Ledger, StoredCheckpoint, StoredEntry } from '../ledger.js';
 import type { ObjectStore } from '../object-store.js';
 import {
   isKeyRotated,
@@ -277,14 +277,6 @@ class PgLedger implements Ledger {
       if (rows.length < PAGE) return;
       start = toCount(rows[rows.length - 1]!.idx, 'an entry index') + 1;
     }
-  }
-
-  async kinds(from: number, to: number): Promise<readonly EntryKind[]> {
-    const rows = await this.query<{ idx: string; kind: string }>(
-      'SELECT idx, kind FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx',
-      [from, to],
-    );
-    return rows.map((row) => ({ index: toCount(row.idx, 'an entry index'), kind: row.kind }));
   }
 
   async *entriesOfKinds(kinds: readonly string[], from = 0): AsyncIterable<StoredEntry> {
