@@ -12,6 +12,10 @@
 // append worker): each turn's appends are handed over at once, without waiting for the batch before to
 // commit. The other side then never idles while this thread is busy, and merges what queued up while it
 // was committing (sqlite-append-worker.ts). Batches must be committed in the order they were handed over.
+//
+// Open-ahead (`createOpenAheadCommit`), for a database that serialises writers with a lock (PostgreSQL):
+// the next transaction takes the lock while the one before commits, and chooses its batch only once it
+// holds it.
 import { StoreError } from '../errors.js';
 
 function nextTurn(): Promise<void> {
