@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAppHome, CONTEXT, MODEL, type AppHome } from '../../test/helpers/app-home.js';
+import { countedDuring } from '../../test/helpers/gate-stats.js';
 import { openEntry, predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import { readPromotion } from '../promotion/seal.js';
 import type { Digest } from '../signing/digest.js';
@@ -33,20 +34,8 @@ const proposeDraft = (model: Digest): Promise<string> => app.proposeDraft(model)
 const seal = (model: Digest, approver: Actor = bob): Promise<Digest> => app.seal(model, { approver });
 
 /** What the home's cache counted during `work`. */
-async function counted<T>(work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> {
-  const before = gateCacheOf(home).stats;
-  const result = await work();
-  const after = gateCacheOf(home).stats;
-  return {
-    result,
-    stats: {
-      hits: after.hits - before.hits,
-      misses: after.misses - before.misses,
-      invalidations: after.invalidations - before.invalidations,
-      expirations: after.expirations - before.expirations,
-    },
-  };
-}
+const counted = <T>(work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> =>
+  countedDuring(gateCacheOf(home), work);
 
 /** The home with a ledger that counts the reads of model promotions (what a full check does once). */
 function countingPromotionReads(base: Home = home): { counting: Home; promotionReads: () => number } {

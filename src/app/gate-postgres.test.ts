@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAppHome, CONTEXT, type AppHome } from '../../test/helpers/app-home.js';
+import { countedDuring } from '../../test/helpers/gate-stats.js';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/postgres.js';
 import { predicateTypeOf, subjectOf } from '../ledger/entry.js';
 import type { Digest } from '../signing/digest.js';
@@ -50,20 +51,9 @@ function counting(home: Home): { counted: Home; calls: Map<string, number> } {
   return { counted: { ...home, ledger }, calls };
 }
 
-async function stats<T>(home: Home, work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> {
-  const before = gateCacheOf(home).stats;
-  const result = await work();
-  const after = gateCacheOf(home).stats;
-  return {
-    result,
-    stats: {
-      hits: after.hits - before.hits,
-      misses: after.misses - before.misses,
-      invalidations: after.invalidations - before.invalidations,
-      expirations: after.expirations - before.expirations,
-    },
-  };
-}
+/** What `home`'s gate cache counted during `work`. */
+const stats = <T>(home: Home, work: () => Promise<T>): Promise<{ result: T; stats: GateCacheStats }> =>
+  countedDuring(gateCacheOf(home), work);
 
 describe('the gate on PostgreSQL (conditional appends)', () => {
   it('answers a repeated request from the cache with one conditional append and no read of the log', async () => {
