@@ -147,7 +147,7 @@ class PgLedger implements Ledger {
       `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK}); ` +
       `${TAIL_QUERY}; ${KINDS_QUERY}`;
     this.group = createOpenAheadCommit(
-      { open: () => this.openAppend(), commit: (session, drafts) => this.commitAppend(session, drafts) },
+      { open: () => this.openAppend(), commit: (session, items) => this.commitAppend(session, items) },
       options.maxBatch ?? DEFAULT_MAX_BATCH,
     );
   }
