@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createSoftAuthenticator, type SoftAuthenticator } from '../../test/helpers/soft-authenticator.js';
+import { REQUEST, SVG } from '../../test/helpers/texts.js';
 import { isSignetError } from '../errors.js';
 import { openEntry, predicateTypeOf } from '../ledger/entry.js';
 import type { ApprovalStatement } from '../promotion/types.js';
@@ -134,25 +135,8 @@ beforeAll(async () => {
       'metrics.json',
       JSON.stringify({ dataset, candidate: { auc: 0.8 }, challenger: { auc: 0.78 } }),
     ),
-    request: await write(
-      'request.md',
-      [
-        '# Credit v1',
-        '## Justification',
-        'Better separation on the holdout.',
-        '## Scope',
-        'Retail credit in the UK.',
-        '## Intended deployment',
-        'Nightly batch scoring.',
-        '## Known limitations',
-        'Thin files are under-represented.',
-        '',
-      ].join('\n'),
-    ),
-    svg: await write(
-      'importance.svg',
-      '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="3" height="1"/></svg>\n',
-    ),
+    request: await write('request.md', REQUEST),
+    svg: await write('importance.svg', SVG),
   };
 });
 
