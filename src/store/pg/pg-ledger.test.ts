@@ -60,6 +60,115 @@ async function checkpointSizes(pool: PgPool): Promise<number[]> {
   return result.rows.map((r) => Number(r.size));
 }
 
+type Fault = 'after' | 'before';
+
+/**
+ * `pool`, whose connections break once around the query that carries the batch's COMMIT: 'after' it ran
+ * (the database committed; the answer is lost), or 'before' it was sent (the database rolls back when it
+ * sees the connection close). Either way the append gets what the driver gives for a lost connection.
+ * With `refuseConnections`, every connection asked for after that fails.
+ */
+function breakingPool(pool: PgPool, fault: Fault): PgPool & { refuseConnections: boolean; broken: boolean } {
+  const wrapper = {
+    refuseConnections: false,
+    broken: false,
+    query: (text: string, values?: unknown[]) => pool.query(text, values),
+    connect: async () => {
+      if (wrapper.refuseConnections && wrapper.broken) {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }
+      const client = await pool.connect();
+      let dead = false;
+      const lost = () => new Error('Connection terminated unexpectedly');
+      return {
+        query: async (text: string, values?: unknown[]) => {
+          if (dead) throw lost();
+          if (!wrapper.broken && text.includes('signet_append_batch(')) {
+            wrapper.broken = true;
+            if (fault === 'after') await client.query(text, values);
+            dead = true;
+            client.release(lost()); // closes the connection: the database ends what was open on it
+            throw lost();
+          }
+          return client.query(text, values);
+        },
+        release: (error?: Error | boolean) => {
+          if (!dead) client.release(error);
+        },
+      };
+    },
+    end: () => pool.end(),
+  };
+  return wrapper as PgPool & { refuseConnections: boolean; broken: boolean };
+}
+
+describe('postgres ledger: a connection lost around COMMIT', () => {
+  it('answer lost after the database committed: the appends resolve with their entries, written once', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const pool = breakingPool(stores.pool, 'after');
+    const ledger = openPgLedger({ pool, log });
+    const sealed = await Promise.all([1, 2, 3].map((i) => ledger.append(note(i))));
+    expect(pool.broken).toBe(true);
+    expect(sealed.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(await ledger.size()).toBe(4);
+    const ids = await verifyLog(ledger, keys.publicKey);
+    for (const entry of sealed) expect(ids.has(entry.id)).toBe(true);
+    // The log goes on from there.
+    expect((await ledger.append(note(4))).index).toBe(4);
+    await ledger.close();
+  });
+
+  it('connection lost before the COMMIT reached the database: the appends fail and nothing was written', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const pool = breakingPool(stores.pool, 'before');
+    const ledger = openPgLedger({ pool, log });
+    const settled = await Promise.allSettled([1, 2].map((i) => ledger.append(note(i))));
+    expect(pool.broken).toBe(true);
+    for (const result of settled) {
+      expect(result.status).toBe('rejected');
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: 'STORE_FAILURE',
+        message: expect.stringContaining('Connection terminated unexpectedly'),
+      });
+    }
+    expect(await ledger.size()).toBe(1);
+    expect((await ledger.append(note(3))).index).toBe(1);
+    await verifyLog(ledger, keys.publicKey);
+    await ledger.close();
+  });
+
+  it('when the check cannot be made either, the error says the outcome is unknown and names the entries', async () => {
+    const keys = generateKeyPair();
+    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+    const stores = await postgres.open({ log });
+    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+    const pool = breakingPool(stores.pool, 'after');
+    const ledger = openPgLedger({ pool, log });
+    // The connection the check asks for is refused.
+    pool.refuseConnections = true;
+    const error = await ledger.append(note(1)).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toMatchObject({
+      code: 'STORE_FAILURE',
+      message: expect.stringMatching(
+        /outcome unknown.*ECONNREFUSED.*entries 1–1.*may or may not be in the log/s,
+      ),
+      details: { outcome: 'unknown', ids: [expect.stringMatching(/^sha256:/)] },
+    });
+    // It was in fact committed: exactly once.
+    expect(await stores.ledger.size()).toBe(2);
+    await ledger.close();
+  });
+});
+
 describe('postgres ledger', () => {
   it('gives byte-identical entries, roots, proofs and checkpoints to the SQLite ledger (same clock, same key)', async () => {
     const keys = generateKeyPair();

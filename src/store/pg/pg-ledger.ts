@@ -17,7 +17,10 @@
 // fork) or skip one (no gap). Should a writer ever skip the lock, the insert trigger (index must be the
 // next one) and the primary key still refuse the row (migrations.ts). An append resolves only after its
 // batch's COMMIT returns, with `synchronous_commit = on`: acknowledged means durable. A crash before
-// COMMIT leaves nothing, the envelope objects included when they live in the same database.
+// COMMIT leaves nothing, the envelope objects included when they live in the same database. When the
+// connection breaks after the COMMIT was sent, the ledger reads under the lock whether the batch is in
+// the log before answering (`committed`): a committed append is acknowledged, not reported as failed and
+// then written again by a retry.
 //
 // A conditional append (`appendIf`, for the gate) is checked in the same transaction, under the lock:
 // the first round trip also reads the latest index of each entry kind, and sealBatch refuses the draft
@@ -32,7 +35,7 @@
 // Reads are the SQLite adapter's: the same node layout (every perfect subtree hash), the same plans from
 // src/ledger/merkle.ts, so roots, proofs and checkpoints are byte for byte the same for the same entries
 // appended in the same batches.
-import { escapeLiteral } from 'pg';
+import { DatabaseError, escapeLiteral } from 'pg';
 
 import { InputError, StoreError } from '../../errors.js';
 import { signCheckpoint } from '../../ledger/checkpoint.js';
@@ -59,6 +62,7 @@ import {
 import type { LogIdentity } from '../sqlite-ledger.js';
 import { isPgObjectStore } from './pg-object-store.js';
 import {
+  inTransaction,
   LEDGER_APPEND_LOCK,
   pgStoreError,
   rollbackAndRelease,
@@ -204,6 +208,9 @@ class PgLedger implements Ledger {
   ): Promise<readonly Outcome<SealedEntry>[]> {
     const { origin, signer } = this.options.log;
     const { objects } = this.options;
+    /** Set just before the query that ends in COMMIT is sent: the entries it writes. */
+    let commitSent: readonly SealedEntry[] | undefined;
+    let outcomes: readonly Outcome<SealedEntry>[] = [];
     try {
       const { last, frontier, rotation } = tail;
       // Read under the append lock: no instance can rotate the key between this read and COMMIT.
@@ -214,6 +221,7 @@ class PgLedger implements Ledger {
             this.announcements.remember(rotation, await readEnvelope(client, rotation)));
       const batch = sealBatch(appends, last, this.options.log, this.clock, announcement, lastIndexByKind);
       const { start, entries } = batch;
+      outcomes = batch.outcomes;
       if (entries.length === 0) {
         await client.query('ROLLBACK');
         client.release();
@@ -227,14 +235,63 @@ class PgLedger implements Ledger {
       const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
       const size = start + entries.length;
       const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+      commitSent = entries;
       await client.query(`${appendBatchCall(entries, nodes, size, note)}; COMMIT`);
       client.release();
       return batch.outcomes;
     } catch (error) {
       await rollbackAndRelease(client);
       if (error instanceof InputError || isKeyRotated(error)) throw error;
+      // The COMMIT went out and no definite answer came back: the database may have carried it out.
+      if (commitSent !== undefined && mayHaveCommitted(error)) {
+        if (await this.committed(commitSent, error)) return outcomes;
+      }
       throw pgStoreError('append failed', error);
     }
+  }
+
+  /**
+   * Whether `entries`, whose COMMIT was sent but whose answer was lost (the connection broke), are in the
+   * log: read on another connection under the ledger lock, which the transaction that sent the COMMIT
+   * held until it ended, so the answer is final — committed, or rolled back by the database when the
+   * connection went. Without this, an append that was committed would be reported as failed, and a retry
+   * would write it twice. When even this read fails, the error says that the outcome is unknown.
+   */
+  private async committed(entries: readonly SealedEntry[], lost: unknown): Promise<boolean> {
+    const ids = entries.map((e) => e.id);
+    let found: number;
+    try {
+      found = await inTransaction(
+        this.pool,
+        async (client) => {
+          const { rows } = await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM ledger_entries WHERE id = ANY($1::text[])',
+            [ids],
+          );
+          return toCount(rows[0]?.n, 'the count of the batch entries');
+        },
+        `BEGIN; SELECT set_config('lock_timeout', '${this.lockTimeoutMs}ms', true); ` +
+          `SELECT pg_advisory_xact_lock(${SIGNET_LOCK_CLASS}, ${LEDGER_APPEND_LOCK})`,
+      );
+    } catch (error) {
+      throw new StoreError(
+        'STORE_FAILURE',
+        `append outcome unknown: the connection was lost after the batch's COMMIT was sent ` +
+          `(${describeError(lost)}), and reading whether it was committed failed too ` +
+          `(${describeError(error)}): entries ${entries[0]!.index}–${entries[entries.length - 1]!.index} ` +
+          `(first ${ids[0]}) may or may not be in the log; look them up ('signet log entry <id>') ` +
+          'before appending them again',
+        { cause: lost, details: { outcome: 'unknown', ids } },
+      );
+    }
+    if (found === 0) return false;
+    if (found === ids.length) return true;
+    throw new StoreError(
+      'STORE_FAILURE',
+      `after a lost COMMIT reply, ${found} of the batch's ${ids.length} entries are in the log: a ` +
+        'transaction is all or nothing, so the database is not behaving as one; run `signet verify`',
+      { details: { ids, found } },
+    );
   }
 
   async size(): Promise<number> {
@@ -559,4 +616,20 @@ function assertSize(size: number, max: number): void {
   if (!Number.isSafeInteger(size) || size < 0 || size > max) {
     throw new InputError('OUT_OF_RANGE', `tree size ${size} is outside 0..${max}`);
   }
+}
+
+/**
+ * False when the database answered the batch's query with an error of its own (a trigger, a constraint,
+ * a lock timeout): the transaction failed and nothing was committed. True for anything else — the
+ * connection closed or reset, the server shutting down (SQLSTATE 57P0x), a connection exception (08xxx):
+ * the COMMIT may have been carried out before the answer was lost.
+ */
+function mayHaveCommitted(error: unknown): boolean {
+  if (!(error instanceof DatabaseError)) return true;
+  const state = error.code ?? '';
+  return state.startsWith('08') || state.startsWith('57P');
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
