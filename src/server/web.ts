@@ -7,6 +7,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 
 import { findRevocation } from '../app/decide.js';
+import { DEPLOYMENT_KIND } from '../app/gate-cache.js';
+import type { Home } from '../app/home.js';
 import { openAnyDraft } from '../app/draft-kinds.js';
 import { parseEntryRef, proveInclusion, readEntry } from '../app/log.js';
 import { showPolicy } from '../app/policy.js';
@@ -44,6 +46,7 @@ import {
   signInPath,
   type EventApproval,
   type EventPageData,
+  type DeploymentWindow,
   type ModelSummary,
 } from './pages/index.js';
 import { renderMonitorPage } from './pages/monitor.js';
@@ -245,7 +248,7 @@ export function registerWebRoutes(app: ApiApp, deps: RouteDeps): void {
 
   app.get(
     '/models',
-    page(async (c) => renderModelsPage({ identity: who(c), models: await modelsOf(deps) })),
+    page(async (c) => renderModelsPage({ identity: who(c), ...(await modelsOf(home)) })),
   );
 
   app.get(
@@ -386,9 +389,22 @@ async function eventOf(deps: RouteDeps, entry: OpenedEntry): Promise<EventPageDa
   return { ...common, kind: 'feature-pipeline-promotion', pipeline: p.pipeline };
 }
 
-/** Every model name: its versions, their promotions (with route) and their deployments (gate answers). */
-async function modelsOf(deps: RouteDeps): Promise<ModelSummary[]> {
-  const { home } = deps;
+/**
+ * How many gate decisions the models page lists: the latest `perVersion` of each model version, found
+ * among the log's last `window` entries. The gate appends an entry for every request, so a busy log
+ * holds millions of them; opening (signature-checking) each on every view of the page would take
+ * minutes. Every one of them is on the ledger page.
+ */
+export const MODELS_PAGE_DEPLOYMENTS = { window: 2_000, perVersion: 20 } as const;
+
+/**
+ * Every model name: its versions, their promotions (with route) and the latest deployments (gate
+ * answers) of each version within `limits`, newest first.
+ */
+export async function modelsOf(
+  home: Home,
+  limits: { readonly window: number; readonly perVersion: number } = MODELS_PAGE_DEPLOYMENTS,
+): Promise<{ models: ModelSummary[]; deployments: DeploymentWindow }> {
   const byName = new Map<
     string,
     Map<string, { class?: string; promotions: unknown[]; deployments: unknown[] }>
@@ -400,48 +416,55 @@ async function modelsOf(deps: RouteDeps): Promise<ModelSummary[]> {
     if (!version) versions.set(digest, (version = { promotions: [], deployments: [] }));
     return version;
   };
+  // Read first: whatever is appended while the page is built is left for the next view.
+  const size = await home.ledger.size();
   const digestToName = new Map<string, string>();
   const revoked = new Map<string, { index: number; id: string; time: string }>();
   for await (const stored of home.ledger.entriesOfKinds([REVOCATION_KIND])) {
+    if (stored.index >= size) break;
     const entry = openEntry(stored.envelope, home.logPublicKey);
     const target = entry.statement.predicate['promotion'];
     if (typeof target === 'string')
       revoked.set(target, { index: entry.index, id: entry.id, time: entry.time });
   }
-  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND, 'deployment'])) {
+  for await (const stored of home.ledger.entriesOfKinds([PROMOTION_KIND])) {
+    if (stored.index >= size) break;
     const entry = openEntry(stored.envelope, home.logPublicKey);
-    const link = { index: entry.index, id: entry.id, time: entry.time };
-    if (entry.kind === PROMOTION_KIND) {
-      const p = readPromotion(entry.statement.predicate);
-      digestToName.set(p.model.digest, p.model.name);
-      const version = versionOf(p.model.name, p.model.digest);
-      version.class = p.model.class;
-      const revokedBy = revoked.get(entry.id);
-      version.promotions.push({
-        entry: link,
-        context: p.context,
-        route: { materiality: p.route.materiality, tier: p.route.tier },
-        ...(revokedBy ? { revokedBy } : {}),
-      });
-    } else {
-      const predicate = entry.statement.predicate;
-      const model = predicate['model'];
-      const name = typeof model === 'string' ? digestToName.get(model) : undefined;
-      if (name === undefined || typeof model !== 'string') continue;
-      const reasons = Array.isArray(predicate['reasons'])
-        ? predicate['reasons'].map((r) =>
-            typeof r === 'object' && r !== null ? String((r as { message?: unknown }).message) : String(r),
-          )
-        : [];
-      versionOf(name, model).deployments.push({
-        entry: link,
-        context: String(predicate['context']),
-        decision: predicate['decision'] === 'allow' ? 'allow' : 'deny',
-        reasons,
-      });
-    }
+    const p = readPromotion(entry.statement.predicate);
+    digestToName.set(p.model.digest, p.model.name);
+    const version = versionOf(p.model.name, p.model.digest);
+    version.class = p.model.class;
+    const revokedBy = revoked.get(entry.id);
+    version.promotions.push({
+      entry: { index: entry.index, id: entry.id, time: entry.time },
+      context: p.context,
+      route: { materiality: p.route.materiality, tier: p.route.tier },
+      ...(revokedBy ? { revokedBy } : {}),
+    });
   }
-  return [...byName.entries()]
+  const from = Math.max(0, size - limits.window);
+  for await (const stored of home.ledger.entriesOfKinds([DEPLOYMENT_KIND], from)) {
+    if (stored.index >= size) break;
+    const entry = openEntry(stored.envelope, home.logPublicKey);
+    const predicate = entry.statement.predicate;
+    const model = predicate['model'];
+    const name = typeof model === 'string' ? digestToName.get(model) : undefined;
+    if (name === undefined || typeof model !== 'string') continue;
+    const reasons = Array.isArray(predicate['reasons'])
+      ? predicate['reasons'].map((r) =>
+          typeof r === 'object' && r !== null ? String((r as { message?: unknown }).message) : String(r),
+        )
+      : [];
+    const { deployments } = versionOf(name, model);
+    deployments.push({
+      entry: { index: entry.index, id: entry.id, time: entry.time },
+      context: String(predicate['context']),
+      decision: predicate['decision'] === 'allow' ? 'allow' : 'deny',
+      reasons,
+    });
+    if (deployments.length > limits.perVersion) deployments.shift();
+  }
+  const models = [...byName.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, versions]) => ({
       name,
@@ -449,7 +472,8 @@ async function modelsOf(deps: RouteDeps): Promise<ModelSummary[]> {
         digest,
         ...(v.class !== undefined ? { class: v.class } : {}),
         promotions: v.promotions as ModelSummary['versions'][number]['promotions'],
-        deployments: v.deployments as ModelSummary['versions'][number]['deployments'],
+        deployments: v.deployments.reverse() as ModelSummary['versions'][number]['deployments'],
       })),
     }));
+  return { models, deployments: { from, to: size - 1, perVersion: limits.perVersion } };
 }

@@ -27,6 +27,7 @@ export {
 } from './event.js';
 export {
   renderModelsPage,
+  type DeploymentWindow,
   type ModelDeploymentSummary,
   type ModelPromotionSummary,
   type ModelSummary,

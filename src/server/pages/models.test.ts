@@ -41,6 +41,7 @@ describe('the models page', () => {
           ],
         },
       ],
+      deployments: { from: 40, to: 46, perVersion: 20 },
     });
     expect(html).toContain('<h2>credit-scorecard</h2>');
     expect(html).toContain(`<h3>Version <code>${D('a')}</code></h3>`);
@@ -54,11 +55,25 @@ describe('the models page', () => {
       '<span class="badge decision-deny">✗ deny</span></td><td><span class="pre-text">no promotion</span>',
     );
     expect(html).toContain('No promotion sealed for this version.');
-    expect(html).toContain('No deployment was asked for.');
+    expect(html).toContain('No deployment was asked for among entries #40–#46 of the log.');
+    expect(html).toContain(
+      '<caption>Deployments (gate decisions): the latest 20, newest first, among entries #40–#46 of the log</caption>',
+    );
     expect(html).toContain('<a href="/models" aria-current="page">Models</a>');
   });
 
   it('says when there is nothing yet', () => {
-    expect(renderModelsPage({ models: [] })).toContain('No model has been promoted yet.');
+    const html = renderModelsPage({ models: [], deployments: { from: 0, to: -1, perVersion: 20 } });
+    expect(html).toContain('No model has been promoted yet.');
+    expect(html).toContain('the entries of the log (none yet)');
+  });
+
+  it('says which entries the gate decisions were looked for in: all of a short log', () => {
+    const html = renderModelsPage({
+      models: [{ name: 'm', versions: [{ digest: D('c'), promotions: [], deployments: [] }] }],
+      deployments: { from: 0, to: 11, perVersion: 5 },
+    });
+    expect(html).toContain('(at most 5, newest first, among all 12 entries of the log)');
+    expect(html).toContain('No deployment was asked for among all 12 entries of the log.');
   });
 });

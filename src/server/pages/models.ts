@@ -1,5 +1,6 @@
 // The models page: for each model name, its versions (by digest), the promotion events of each version
-// with their route and context, and the deployments the gate decided for it.
+// with their route and context, and the latest deployments the gate decided for it (a bounded number,
+// from the log's latest entries: the gate appends one entry per request; the ledger page has them all).
 import { markup, type SafeHtml } from '../../review/html.js';
 import { code, entryLink, routeBadge, tableWrap, time, verdict, type EntryLinkView } from './fragments.js';
 import { page } from './layout.js';
@@ -36,27 +37,44 @@ export interface ModelSummary {
   readonly versions: readonly ModelVersionSummary[];
 }
 
+/** Which gate decisions the page lists: at most `perVersion` per version, among entries `from`–`to`. */
+export interface DeploymentWindow {
+  readonly from: number;
+  /** The last entry looked at; below `from` when the log is empty. */
+  readonly to: number;
+  readonly perVersion: number;
+}
+
 export interface ModelsPageData {
   readonly identity?: string;
   readonly models: readonly ModelSummary[];
+  readonly deployments: DeploymentWindow;
 }
 
 export function renderModelsPage(data: ModelsPageData): string {
   const content =
     data.models.length === 0
       ? markup`<p class="muted">No model has been promoted yet.</p>`
-      : data.models.map(renderModel);
+      : data.models.map((model) => renderModel(model, data.deployments));
   const body = markup`<h1>Models</h1>
-<p class="muted">Each model's versions by content digest, the promotions sealed for them and every deployment the gate decided.</p>
+<p class="muted">Each model's versions by content digest, the promotions sealed for them and the latest deployments the gate decided for each (at most ${String(data.deployments.perVersion)}, newest first, among ${scope(data.deployments)}). The gate appends an entry for every decision: the <a href="/ledger">ledger</a> has all of them.</p>
 ${content}`;
   return page({ title: 'Models', identity: data.identity, active: 'models', body });
 }
 
-function renderModel(model: ModelSummary): SafeHtml {
+/** The entries the gate decisions were looked for in, in words. */
+function scope(window: DeploymentWindow): string {
+  if (window.to < window.from) return 'the entries of the log (none yet)';
+  return window.from === 0
+    ? `all ${window.to + 1} entries of the log`
+    : `entries #${window.from}–#${window.to} of the log`;
+}
+
+function renderModel(model: ModelSummary, window: DeploymentWindow): SafeHtml {
   const versions =
     model.versions.length === 0
       ? markup`<p class="muted">No versions.</p>\n`
-      : model.versions.map((v) => renderVersion(v));
+      : model.versions.map((v) => renderVersion(v, window));
   return markup`<section class="model" aria-label="${model.name}">
 <h2>${model.name}</h2>
 <p><a href="${monitorPath(model.name)}">Population-shift monitor</a></p>
@@ -64,7 +82,7 @@ ${versions}</section>
 `;
 }
 
-function renderVersion(version: ModelVersionSummary): SafeHtml {
+function renderVersion(version: ModelVersionSummary, window: DeploymentWindow): SafeHtml {
   const promotions =
     version.promotions.length === 0
       ? markup`<p class="muted">No promotion sealed for this version.</p>`
@@ -83,9 +101,9 @@ ${version.promotions.map(
 </table>`);
   const deployments =
     version.deployments.length === 0
-      ? markup`<p class="muted">No deployment was asked for.</p>`
+      ? markup`<p class="muted">No deployment was asked for among ${scope(window)}.</p>`
       : tableWrap(markup`<table>
-<caption>Deployments (gate decisions)</caption>
+<caption>Deployments (gate decisions): the latest ${String(window.perVersion)}, newest first, among ${scope(window)}</caption>
 <thead><tr><th scope="col">Entry</th><th scope="col">Time</th><th scope="col">Context</th><th scope="col">Decision</th><th scope="col">Reasons</th></tr></thead>
 <tbody>
 ${version.deployments.map(

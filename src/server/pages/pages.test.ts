@@ -245,6 +245,7 @@ const PAGES: readonly (readonly [string, () => string])[] = [
             ],
           },
         ],
+        deployments: { from: 0, to: 5, perVersion: 20 },
       }),
   ],
   [
