@@ -41,27 +41,50 @@ class FsObjectStore implements ObjectStore {
   }
 
   async put(bytes: Uint8Array): Promise<PutResult> {
-    // The bytes are in memory: hash them first, so that the final name is known before anything is
-    // written, and write them in one call. The same steps as putStream otherwise — the temporary file is
-    // fsynced and made read-only before it is linked into place, then the folder is fsynced — with fewer
-    // operations (no folder made twice, one unlink rather than rm's lstat and unlink).
+    // The bytes are in memory: hash them first and write them in one call.
     const digest = toDigest(createHash('sha256').update(bytes).digest());
-    const finalPath = this.pathOf(digest);
+    return this.store(async (handle) => {
+      await handle.writeFile(bytes);
+      return { digest, size: bytes.length };
+    });
+  }
+
+  async putStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<PutResult> {
+    return this.store(async (handle) => {
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        await handle.write(chunk);
+      }
+      return { digest: toDigest(hash.digest()), size };
+    });
+  }
+
+  /**
+   * Writes an object through a temporary file that `write` fills (and says the digest and size of):
+   * fsynced and made read-only before it is linked to its final name, then the folder fsynced, so that
+   * no partial object is ever readable under a digest. The temporary file is always removed.
+   */
+  private async store(
+    write: (handle: FileHandle) => Promise<{ digest: Digest; size: number }>,
+  ): Promise<PutResult> {
     const tmpPath = path.join(this.root, TMP_DIR, `${process.pid}-${randomBytes(8).toString('hex')}`);
     let handle: FileHandle | undefined;
     let opened = false;
     try {
       handle = await this.openTemporary(tmpPath);
       opened = true;
-      await handle.writeFile(bytes);
+      const { digest, size } = await write(handle);
       await handle.sync();
       await handle.chmod(READ_ONLY);
       await handle.close();
       handle = undefined;
-      const created = await this.linkIntoPlace(tmpPath, finalPath);
+      const created = await this.linkIntoPlace(tmpPath, this.pathOf(digest));
       // Already stored: a no-op, but never vouch for bytes that have changed on disk since.
       if (!created) await this.assertIntact(digest);
-      return { digest, size: bytes.length, created };
+      return { digest, size, created };
     } catch (error) {
       if (error instanceof InputError || error instanceof VerificationError) throw error;
       throw new StoreError('STORE_FAILURE', `could not store object: ${messageOf(error)}`, { cause: error });
@@ -115,38 +138,6 @@ class FsObjectStore implements ObjectStore {
     }
     await fsyncDir(dir);
     return true;
-  }
-
-  async putStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<PutResult> {
-    const tmpPath = path.join(this.root, TMP_DIR, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    const hash = createHash('sha256');
-    let size = 0;
-    let handle: FileHandle | undefined;
-    let opened = false;
-    try {
-      handle = await this.openTemporary(tmpPath);
-      opened = true;
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-        await handle.write(chunk);
-      }
-      await handle.sync();
-      await handle.chmod(READ_ONLY);
-      await handle.close();
-      handle = undefined;
-      const digest = toDigest(hash.digest());
-      const created = await this.linkIntoPlace(tmpPath, this.pathOf(digest));
-      // Already stored: a no-op, but never vouch for bytes that have changed on disk since.
-      if (!created) await this.assertIntact(digest);
-      return { digest, size, created };
-    } catch (error) {
-      if (error instanceof InputError || error instanceof VerificationError) throw error;
-      throw new StoreError('STORE_FAILURE', `could not store object: ${messageOf(error)}`, { cause: error });
-    } finally {
-      await handle?.close().catch(() => undefined);
-      if (opened) await unlink(tmpPath).catch(() => undefined);
-    }
   }
 
   async get(digest: Digest): Promise<Uint8Array> {
