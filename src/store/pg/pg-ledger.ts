@@ -235,8 +235,9 @@ class PgLedger implements Ledger {
       const { nodes, root } = plan.assemble(frontierHashes(plan.nodes, frontier));
       const size = start + entries.length;
       const note = signCheckpoint({ origin, size, rootHash: root }, origin, signer);
+      const text = `${appendBatchCall(entries, nodes, size, note)}; COMMIT`;
       commitSent = entries;
-      await client.query(`${appendBatchCall(entries, nodes, size, note)}; COMMIT`);
+      await client.query(text);
       client.release();
       return batch.outcomes;
     } catch (error) {
