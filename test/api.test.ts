@@ -23,6 +23,7 @@ import {
   revokeApiToken,
 } from '../src/app/tokens.js';
 import type { Home } from '../src/app/home.js';
+import { openEntry } from '../src/ledger/entry.js';
 import { createApproval } from '../src/promotion/approval.js';
 import {
   approvalStatementDigest,
@@ -300,9 +301,11 @@ describe('authentication', () => {
       403,
       'NOT_AUTHORISED',
     );
-    expect(
-      (await call('POST', '/v1/gate', { headers: { ...cookie, Origin: ORIGIN }, json: gate })).status,
-    ).toBe(200);
+    const allowed = await call('POST', '/v1/gate', { headers: { ...cookie, Origin: ORIGIN }, json: gate });
+    expect(allowed.status).toBe(200);
+    const { deploymentIndex } = allowed.body as { deploymentIndex: number };
+    const entry = openEntry((await home.ledger.read(deploymentIndex)).envelope, home.logPublicKey);
+    expect(entry.statement.predicate['requestedBy']).toEqual({ identity: 'alice', via: 'session' });
 
     const expired = createSecret('session');
     await home.auth.createSession({
@@ -1000,6 +1003,12 @@ describe('promotions and the gate', () => {
     expect(deny.status).toBe(200);
     expect(deny.body).toMatchObject({ allow: false, deploymentIndex: before + 1 });
     expect((deny.body as { reasons: { code: string }[] }).reasons[0]!.code).toBe('NO_PROMOTION');
+    // Each deployment entry names who asked, as the server authenticated them.
+    for (const index of [before, before + 1]) {
+      const entry = openEntry((await home.ledger.read(index)).envelope, home.logPublicKey);
+      expect(entry.kind).toBe('deployment');
+      expect(entry.statement.predicate['requestedBy']).toEqual({ identity: 'alice', via: 'token' });
+    }
     const wrongContext = await call('POST', '/v1/gate', {
       ...as('alice'),
       json: { model: fx.digests.candidate, context: 'retail-credit/fr' },

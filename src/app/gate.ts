@@ -172,9 +172,21 @@ export interface GateResult {
   readonly deploymentIndex: number;
 }
 
+/** Who asked the gate, as the server authenticated them: recorded in the deployment entry. */
+export interface GateRequester {
+  readonly identity: string;
+  /** How they authenticated: an API token or a browser session. */
+  readonly via: 'token' | 'session';
+}
+
 export interface GateOptions {
   /** The verification cache to answer from and fill; by default the home's own (`gateCacheOf`). */
   readonly cache?: GateCache;
+  /**
+   * The authenticated caller (`signet serve`), sealed in the deployment entry as `requestedBy`. Absent
+   * for `signet gate` on the home itself: whoever can run it there holds the log key.
+   */
+  readonly requestedBy?: GateRequester;
 }
 
 export async function gate(
@@ -194,7 +206,7 @@ export async function gate(
     const decision: Decision = { allow: true, promotion: held.promotion, reasons: [] };
     let entry: SealedEntry | undefined;
     try {
-      entry = await ledger.appendIf(deploymentDraft(model, context, decision), {
+      entry = await ledger.appendIf(deploymentDraft(model, context, decision, options.requestedBy), {
         since: held.since,
         kinds: VERDICT_NEUTRAL_KINDS,
       });
@@ -205,7 +217,8 @@ export async function gate(
     if (entry !== undefined) return resultOf(model, context, decision, entry);
   }
   const decision = await decideInFull(home, cache, model, context);
-  return resultOf(model, context, decision, await ledger.append(deploymentDraft(model, context, decision)));
+  const draft = deploymentDraft(model, context, decision, options.requestedBy);
+  return resultOf(model, context, decision, await ledger.append(draft));
 }
 
 /** The full check (shared with the requests that miss together), failing closed. */
@@ -223,7 +236,12 @@ function failClosed(error: unknown): Decision {
   return { allow: false, reasons: [reasonOf(error, 'the gate could not decide')] };
 }
 
-function deploymentDraft(model: Digest, context: string, decision: Decision): EntryDraft {
+function deploymentDraft(
+  model: Digest,
+  context: string,
+  decision: Decision,
+  requestedBy: GateRequester | undefined,
+): EntryDraft {
   return {
     subject: [subjectOf('model', model)],
     predicateType: predicateTypeOf(DEPLOYMENT_KIND),
@@ -233,6 +251,7 @@ function deploymentDraft(model: Digest, context: string, decision: Decision): En
       decision: decision.allow ? 'allow' : 'deny',
       ...(decision.promotion ? { promotion: decision.promotion } : {}),
       reasons: decision.reasons.map((r) => ({ ...r })),
+      ...(requestedBy ? { requestedBy: { identity: requestedBy.identity, via: requestedBy.via } } : {}),
     },
   };
 }

@@ -1,6 +1,6 @@
 // The models page's data on a real home: the gate appends an entry per request, so the page lists only
 // the latest gate decisions of each model version (newest first), from the log's latest entries, and says
-// which entries those were.
+// which entries those were; each with who asked, when a server's caller did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAppHome, CONTEXT, MODEL, type AppHome } from '../../test/helpers/app-home.js';
@@ -21,7 +21,10 @@ beforeAll(async () => {
   await app.seal(first);
   second = await app.registerNew();
   await app.seal(second);
-  secondDecision = (await gate(app.home, second, CONTEXT)).deploymentIndex;
+  // As `signet serve` asks: the caller is recorded.
+  secondDecision = (
+    await gate(app.home, second, CONTEXT, { requestedBy: { identity: 'deployer', via: 'token' } })
+  ).deploymentIndex;
   for (let i = 0; i < 25; i += 1) {
     const answer = await gate(app.home, first, CONTEXT);
     expect(answer.allow).toBe(true);
@@ -46,6 +49,9 @@ describe('the models page: the latest gate decisions of each version', () => {
       versions.get(first)!.deployments.every((d) => d.decision === 'allow' && d.context === CONTEXT),
     ).toBe(true);
     expect(versions.get(second)!.deployments.map((d) => d.entry.index)).toEqual([secondDecision]);
+    // Who asked: the server's caller; nobody for the gate run on the home itself.
+    expect(versions.get(second)!.deployments[0]!.requestedBy).toBe('deployer');
+    expect(versions.get(first)!.deployments[0]!.requestedBy).toBeUndefined();
     // Every promotion is listed, whatever the window.
     expect(versions.get(first)!.promotions).toHaveLength(1);
     expect(versions.get(second)!.promotions).toHaveLength(1);

@@ -1280,7 +1280,7 @@ const PATHS: Record<string, PathItem> = {
       operationId: 'gate',
       summary: 'Allow or deny a deployment',
       description:
-        'A deny is an answer (200, allow false, with reasons), not an error. The deployment entry is appended before the answer, for a deny too.',
+        'A deny is an answer (200, allow false, with reasons), not an error. The deployment entry is appended before the answer, for a deny too, and names the caller: `requestedBy` {identity, via: token | session}.',
       tags: ['promotions'],
       requestBody: jsonBody('The deployment.', ref('GateRequest')),
       responses: { '200': ok('The decision.', ref('GateResult')), ...errors(...WITH_BODY) },

@@ -455,12 +455,18 @@ export async function modelsOf(
           typeof r === 'object' && r !== null ? String((r as { message?: unknown }).message) : String(r),
         )
       : [];
+    const requester = predicate['requestedBy'];
+    const requestedBy =
+      typeof requester === 'object' && requester !== null
+        ? (requester as { identity?: unknown }).identity
+        : undefined;
     const { deployments } = versionOf(name, model);
     deployments.push({
       entry: { index: entry.index, id: entry.id, time: entry.time },
       context: String(predicate['context']),
       decision: predicate['decision'] === 'allow' ? 'allow' : 'deny',
       reasons,
+      ...(typeof requestedBy === 'string' ? { requestedBy } : {}),
     });
     if (deployments.length > limits.perVersion) deployments.shift();
   }

@@ -28,7 +28,12 @@ describe('the models page', () => {
                 },
               ],
               deployments: [
-                { entry: { index: 43, id: D('4'), time: T }, context: 'retail-credit/uk', decision: 'allow' },
+                {
+                  entry: { index: 43, id: D('4'), time: T },
+                  context: 'retail-credit/uk',
+                  decision: 'allow',
+                  requestedBy: 'deployer@bank.example',
+                },
                 {
                   entry: { index: 44, id: D('5'), time: T },
                   context: 'retail-credit/fr',
@@ -50,7 +55,12 @@ describe('the models page', () => {
       '<td>retail-credit/uk</td><td><span class="badge route-low">low</span></td><td>standard</td><td>in force</td>',
     );
     expect(html).toContain('revoked</span> by <a href="/ledger/46"');
-    expect(html).toContain('<span class="badge decision-allow">✓ allow</span>');
+    expect(html).toContain(
+      '<td>retail-credit/uk</td><td>deployer@bank.example</td><td><span class="badge decision-allow">✓ allow</span>',
+    );
+    expect(html).toContain(
+      '<td>retail-credit/fr</td><td><span class="muted">signet gate on the home</span></td><td><span class="badge decision-deny">',
+    );
     expect(html).toContain(
       '<span class="badge decision-deny">✗ deny</span></td><td><span class="pre-text">no promotion</span>',
     );

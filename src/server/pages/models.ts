@@ -21,6 +21,8 @@ export interface ModelDeploymentSummary {
   readonly decision: 'allow' | 'deny';
   /** Why a deployment was denied. */
   readonly reasons?: readonly string[];
+  /** Who asked, as the server authenticated them; absent for `signet gate` run on the home. */
+  readonly requestedBy?: string;
 }
 
 export interface ModelVersionSummary {
@@ -104,11 +106,11 @@ ${version.promotions.map(
       ? markup`<p class="muted">No deployment was asked for among ${scope(window)}.</p>`
       : tableWrap(markup`<table>
 <caption>Deployments (gate decisions): the latest ${String(window.perVersion)}, newest first, among ${scope(window)}</caption>
-<thead><tr><th scope="col">Entry</th><th scope="col">Time</th><th scope="col">Context</th><th scope="col">Decision</th><th scope="col">Reasons</th></tr></thead>
+<thead><tr><th scope="col">Entry</th><th scope="col">Time</th><th scope="col">Context</th><th scope="col">Requested by</th><th scope="col">Decision</th><th scope="col">Reasons</th></tr></thead>
 <tbody>
 ${version.deployments.map(
   (d) =>
-    markup`<tr><td>${entryLink(d.entry)}</td><td>${time(d.entry.time)}</td><td>${d.context}</td><td>${decisionBadge(d.decision)}</td><td>${(d.reasons ?? []).map((r) => markup`<span class="pre-text">${r}</span><br>`)}</td></tr>\n`,
+    markup`<tr><td>${entryLink(d.entry)}</td><td>${time(d.entry.time)}</td><td>${d.context}</td><td>${d.requestedBy ?? markup`<span class="muted">signet gate on the home</span>`}</td><td>${decisionBadge(d.decision)}</td><td>${(d.reasons ?? []).map((r) => markup`<span class="pre-text">${r}</span><br>`)}</td></tr>\n`,
 )}</tbody>
 </table>`);
   const cls = version.class === undefined ? '' : markup` <span class="muted">${version.class}</span>`;

@@ -239,6 +239,7 @@ const PAGES: readonly (readonly [string, () => string])[] = [
                     context: EVIL,
                     decision: 'deny',
                     reasons: [EVIL],
+                    requestedBy: EVIL,
                   },
                 ],
               },

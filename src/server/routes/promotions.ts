@@ -83,10 +83,12 @@ export function registerPromotionRoutes(app: ApiApp, deps: RouteDeps): void {
   });
 
   app.post('/v1/gate', async (c) => {
-    callerOf(c);
+    const caller = callerOf(c);
     const body = await readBody<{ model: Digest; context: string }>(c, deps, 'GateRequest');
     assertContext(body.context);
-    return c.json(await timeGate(deps.metrics, () => gate(home, body.model, body.context)));
+    // Who asked is sealed in the deployment entry, with how they signed in.
+    const requestedBy = { identity: caller.identity, via: caller.via.kind };
+    return c.json(await timeGate(deps.metrics, () => gate(home, body.model, body.context, { requestedBy })));
   });
 }
 
