@@ -667,8 +667,42 @@ describe('drafts', () => {
     expect((forBob.body as { drafts: { id: string; waitingForMe: boolean }[] }).drafts).toContainEqual(
       expect.objectContaining({ id: sealedDraft, waitingForMe: true }),
     );
+    // Only for someone who holds a role the route needs: carol approves every model; mallory holds no role.
+    for (const [person, waiting] of [
+      ['carol', true],
+      ['mallory', false],
+    ] as const) {
+      const listed = await call('GET', '/v1/drafts', as(person));
+      expect((listed.body as { drafts: { id: string; waitingForMe: boolean }[] }).drafts).toContainEqual(
+        expect.objectContaining({ id: sealedDraft, waitingForMe: waiting }),
+      );
+    }
     expect((await call('GET', '/v1/drafts?status=sealed', as('bob'))).body).toEqual({ drafts: [] });
     expectError(await call('GET', '/v1/drafts?status=bogus', as('bob')), 400, 'INVALID_ARGUMENT');
+  });
+
+  it('the inbox page lists what waits for the signed-in person, and counts what needs a role they do not hold', async () => {
+    const inboxOf = async (identity: string): Promise<string> => {
+      const secret = createSecret('session');
+      const now = Date.now();
+      await home.auth.createSession({
+        idHash: hashSecret(secret),
+        identity,
+        createdAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 60_000).toISOString(),
+      });
+      // A page, not an API route: asked of the app directly (the API client checks the OpenAPI document).
+      const page = await app.request('/inbox', { headers: { Cookie: `signet_session=${secret}` } });
+      expect(page.status).toBe(200);
+      return page.text();
+    };
+    const forBob = await inboxOf('bob');
+    expect(forBob).toContain(sealedDraft);
+    expect(forBob).not.toContain('need a role you do not hold');
+    const forMallory = await inboxOf('mallory');
+    expect(forMallory).not.toContain(sealedDraft);
+    expect(forMallory).toContain('Nothing is waiting for you.');
+    expect(forMallory).toMatch(/\d+ other open drafts? needs? a role you do not hold/);
   });
 
   it('shows a draft with its inputs and requirement, and its review document byte for byte', async () => {

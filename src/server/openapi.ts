@@ -434,7 +434,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       inputs: ref('Digest'),
       closedBy: ref('Digest'),
       waitingForMe: bool(
-        'Open, not requested by the caller, and not approved by them yet (for the current view).',
+        'Open, not requested by the caller, not approved by them yet (for the current view), and its route needs a role they hold now for that model or pipeline.',
       ),
     },
     [

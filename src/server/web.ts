@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 
 import { findRevocation } from '../app/decide.js';
+import { draftFor, waitingContext } from '../app/inbox.js';
 import { DEPLOYMENT_KIND } from '../app/gate-cache.js';
 import type { Home } from '../app/home.js';
 import { openAnyDraft } from '../app/draft-kinds.js';
@@ -137,13 +138,15 @@ export function registerWebRoutes(app: ApiApp, deps: RouteDeps): void {
     page(async (c) => {
       const identity = who(c);
       const drafts = [];
+      let othersWaiting = 0;
+      const now = Date.now();
+      const context = await waitingContext(home, now);
       for (const row of await home.drafts.listDrafts({ status: 'open' })) {
-        if (row.requester === identity) continue;
-        const approvals = await home.drafts.listApprovals(row.id);
-        if (approvals.some((a) => a.identity === identity && a.view === row.view)) continue;
-        drafts.push(row);
+        const state = await draftFor(home, row, identity, context);
+        if (state === 'waiting') drafts.push(row);
+        else if (state === 'needs-another-role') othersWaiting += 1;
       }
-      return renderInboxPage({ identity, drafts, now: Date.now() });
+      return renderInboxPage({ identity, drafts, othersWaiting, now });
     }),
   );
 

@@ -37,6 +37,25 @@ describe('formatAge', () => {
   });
 });
 
+describe('the inbox: drafts for someone else', () => {
+  it('counts the open drafts that need a role the signed-in identity does not hold', () => {
+    expect(
+      renderInboxPage({ identity: 'mallory', drafts: [], othersWaiting: 1, now: draft.createdAt }),
+    ).toContain('1 other open draft needs a role you do not hold, and is not listed here.');
+    const two = renderInboxPage({
+      identity: 'mallory',
+      drafts: [draft],
+      othersWaiting: 2,
+      now: draft.createdAt,
+    });
+    expect(two).toContain('2 other open drafts need a role you do not hold, and are not listed here.');
+    expect(two).toContain('draft/3f2a');
+    expect(renderInboxPage({ identity: 'bob', drafts: [draft], now: draft.createdAt })).not.toContain(
+      'other open draft',
+    );
+  });
+});
+
 describe('the inbox', () => {
   it('lists each draft: link, model, context, coloured route, tier, requester, age', () => {
     const html = renderInboxPage({

@@ -26,6 +26,8 @@ export interface InboxDraft {
 export interface InboxPageData {
   readonly identity: string;
   readonly drafts: readonly InboxDraft[];
+  /** Open drafts left out because they need a role the signed-in identity does not hold. */
+  readonly othersWaiting?: number;
   /** The time the page is rendered at, RFC 3339 or epoch milliseconds; needed unless every draft has an `age`. */
   readonly now?: string | number;
 }
@@ -83,8 +85,14 @@ export function renderInboxPage(data: InboxPageData): string {
 <tbody>
 ${rows}</tbody>
 </table>`);
+  const others = data.othersWaiting ?? 0;
+  const elsewhere =
+    others === 0
+      ? ''
+      : markup`<p class="muted">${plural(others, 'other open draft')} ${others === 1 ? 'needs' : 'need'} a role you do not hold, and ${others === 1 ? 'is' : 'are'} not listed here.</p>`;
   const body = markup`<h1>Waiting for you</h1>
-<p class="muted">Drafts whose route you may approve. Open one to read its review document and decide.</p>
-${content}`;
+<p class="muted">Drafts whose route you may approve: it needs a role you hold for that model. Open one to read its review document and decide.</p>
+${content}
+${elsewhere}`;
   return page({ title: 'Inbox', identity: data.identity, active: 'inbox', body });
 }

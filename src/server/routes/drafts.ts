@@ -13,6 +13,7 @@ import {
 import type { Approval, Ed25519Signature } from '../../promotion/types.js';
 import { reject, seal, submitApproval, type ApproveResult } from '../../app/decide.js';
 import { decisionFactsOf, openAnyDraft } from '../../app/draft-kinds.js';
+import { draftFor, waitingContext, type WaitingContext } from '../../app/inbox.js';
 import type { Home } from '../../app/home.js';
 import { readObjectWithin } from '../../app/objects.js';
 import { requirementOfSealedRoute } from '../../app/policy.js';
@@ -69,7 +70,8 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
     }
     const rows = await home.drafts.listDrafts(status !== undefined ? { status: status as DraftStatus } : {});
     const drafts = [];
-    for (const row of rows) drafts.push(await draftView(home, row, caller.identity));
+    const context = await waitingContext(home);
+    for (const row of rows) drafts.push(await draftView(home, row, caller.identity, context));
     return c.json({ drafts });
   });
 
@@ -120,7 +122,7 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
       .filter((stored) => stored.view === draft.view)
       .map((stored) => ({ identity: stored.identity, roles: rolesOf(stored.approval) }));
     return c.json({
-      draft: await draftView(home, draft, caller.identity),
+      draft: await draftView(home, draft, caller.identity, await waitingContext(home)),
       kind: opened.kind,
       inputs: opened.inputs,
       requirement,
@@ -295,13 +297,12 @@ function withBodySources(error: unknown, body: PrepareProposalBody): unknown {
   );
 }
 
-/** A draft row for the caller: `waitingForMe` when it is open, not theirs, and not approved by them yet. */
-async function draftView(home: Home, row: DraftRow, caller: string) {
-  let waitingForMe = false;
-  if (row.status === 'open' && row.requester !== caller) {
-    const approvals = await home.drafts.listApprovals(row.id);
-    waitingForMe = !approvals.some((a) => a.identity === caller && a.view === row.view);
-  }
+/**
+ * A draft row for the caller: `waitingForMe` when it is open, not theirs, not approved by them yet, and
+ * needs a role they hold (app/inbox.ts).
+ */
+async function draftView(home: Home, row: DraftRow, caller: string, context: WaitingContext) {
+  const waitingForMe = (await draftFor(home, row, caller, context)) === 'waiting';
   return {
     id: row.id,
     status: row.status,

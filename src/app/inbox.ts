@@ -1,0 +1,58 @@
+// Which open drafts wait for whom: the inbox page and the API's `waitingForMe` answer alike. A draft waits
+// for an identity when it is open, they did not request it, they have not approved its current view, and
+// they hold — now, for that model or feature pipeline — a role its route needs. Approving checks
+// authority again, at the position the approval is recorded; this only decides what to show.
+import type { AuthorityState } from '../authority/state.js';
+import type { DraftRow } from '../store/drafts.js';
+import { loadAuthority } from './authority.js';
+import { openAnyDraft } from './draft-kinds.js';
+import type { Home } from './home.js';
+import { requirementOfSealedRoute } from './policy.js';
+
+/** What a draft is for `identity`: waiting for them, needing a role they do not hold, or neither. */
+export type DraftForIdentity = 'waiting' | 'needs-another-role' | 'not-waiting';
+
+/** The authority and the position drafts are judged at: read once for a whole list. */
+export interface WaitingContext {
+  readonly authority: AuthorityState;
+  readonly position: { readonly size: number; readonly time: string };
+}
+
+export async function waitingContext(home: Home, now: number = Date.now()): Promise<WaitingContext> {
+  const authority = await loadAuthority(home);
+  return { authority, position: { size: await home.ledger.size(), time: new Date(now).toISOString() } };
+}
+
+export async function draftFor(
+  home: Home,
+  row: DraftRow,
+  identity: string,
+  context: WaitingContext,
+): Promise<DraftForIdentity> {
+  if (row.status !== 'open' || row.requester === identity) return 'not-waiting';
+  const approvals = await home.drafts.listApprovals(row.id);
+  if (approvals.some((a) => a.identity === identity && a.view === row.view)) return 'not-waiting';
+  return (await holdsRoleFor(home, row.id, identity, context)) ? 'waiting' : 'needs-another-role';
+}
+
+/**
+ * Whether `identity` holds a role the draft's route needs for its model or pipeline. A draft whose
+ * requirement cannot be read (its sealed policy is missing) counts as theirs: its review page shows the
+ * problem.
+ */
+async function holdsRoleFor(
+  home: Home,
+  draftId: string,
+  identity: string,
+  { authority, position }: WaitingContext,
+): Promise<boolean> {
+  const opened = await openAnyDraft(home, draftId);
+  let roles: readonly string[];
+  try {
+    ({ roles } = await requirementOfSealedRoute(home, opened.route, opened.subject.name));
+  } catch {
+    return true;
+  }
+  const name = opened.subject.name;
+  return roles.some((role) => authority.grantAt(identity, role, name, position) !== undefined);
+}
