@@ -9,7 +9,7 @@ import { approve } from '../src/app/decide.js';
 import { applyPolicy } from '../src/app/policy.js';
 import { createApp } from '../src/server/app.js';
 import { createServerConfig } from '../src/server/config.js';
-import { createSecret, hashSecret } from '../src/app/tokens.js';
+import { startSession } from '../src/app/tokens.js';
 import { createApiClient, codeOf, type ApiCall } from './helpers/api.js';
 import { CONTEXT, MODEL, createApiFixture, type ApiFixture } from './helpers/api-fixture.js';
 import { writeFile } from 'node:fs/promises';
@@ -164,13 +164,7 @@ describe('POST /v1/monitor/ingest', () => {
 
 describe('the monitor page', () => {
   it('draws a chart per series with both thresholds and links the flag to its ledger entry', async () => {
-    const secret = createSecret('session');
-    await fx.home.auth.createSession({
-      idHash: hashSecret(secret),
-      identity: 'alice',
-      createdAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    });
+    const secret = await startSession(fx.home, 'alice', 60_000);
     const app = createApp({
       home: fx.home,
       config: createServerConfig({ host: '127.0.0.1', port: 8080 }, { log: () => undefined }),

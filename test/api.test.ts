@@ -21,6 +21,7 @@ import {
   hashSecret,
   listApiTokens,
   revokeApiToken,
+  startSession,
 } from '../src/app/tokens.js';
 import type { Home } from '../src/app/home.js';
 import { openEntry } from '../src/ledger/entry.js';
@@ -281,14 +282,8 @@ describe('authentication', () => {
   });
 
   it('accepts a live session cookie; a change with a session must come from the server origin', async () => {
-    const secret = createSecret('session');
     const now = Date.now();
-    await home.auth.createSession({
-      idHash: hashSecret(secret),
-      identity: 'alice',
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + 60_000).toISOString(),
-    });
+    const secret = await startSession(home, 'alice', 60_000, now);
     const cookie = { Cookie: `signet_session=${secret}` };
     expect((await call('GET', '/v1/whoami', { headers: cookie })).body).toEqual({
       identity: 'alice',
@@ -307,13 +302,7 @@ describe('authentication', () => {
     const entry = openEntry((await home.ledger.read(deploymentIndex)).envelope, home.logPublicKey);
     expect(entry.statement.predicate['requestedBy']).toEqual({ identity: 'alice', via: 'session' });
 
-    const expired = createSecret('session');
-    await home.auth.createSession({
-      idHash: hashSecret(expired),
-      identity: 'alice',
-      createdAt: new Date(now - 120_000).toISOString(),
-      expiresAt: new Date(now - 60_000).toISOString(),
-    });
+    const expired = await startSession(home, 'alice', 60_000, now - 120_000);
     expectError(
       await call('GET', '/v1/whoami', { headers: { Cookie: `signet_session=${expired}` } }),
       401,
@@ -683,14 +672,7 @@ describe('drafts', () => {
 
   it('the inbox page lists what waits for the signed-in person, and counts what needs a role they do not hold', async () => {
     const inboxOf = async (identity: string): Promise<string> => {
-      const secret = createSecret('session');
-      const now = Date.now();
-      await home.auth.createSession({
-        idHash: hashSecret(secret),
-        identity,
-        createdAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + 60_000).toISOString(),
-      });
+      const secret = await startSession(home, identity, 60_000);
       // A page, not an API route: asked of the app directly (the API client checks the OpenAPI document).
       const page = await app.request('/inbox', { headers: { Cookie: `signet_session=${secret}` } });
       expect(page.status).toBe(200);

@@ -125,6 +125,26 @@ export async function findLiveToken(home: Home, secret: string): Promise<ApiToke
   return token && token.revokedAt === undefined ? token : undefined;
 }
 
+/**
+ * Starts a session for `identity` lasting `lifetimeMs` from `now`: stores only the SHA-256 of its
+ * secret, and returns the secret (the cookie's value).
+ */
+export async function startSession(
+  home: Home,
+  identity: string,
+  lifetimeMs: number,
+  now: number = Date.now(),
+): Promise<string> {
+  const secret = createSecret('session');
+  await home.auth.createSession({
+    idHash: hashSecret(secret),
+    identity,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + lifetimeMs).toISOString(),
+  });
+  return secret;
+}
+
 /** The live (not revoked, not expired at `now`) session whose secret is `secret`. */
 export async function findLiveSession(
   home: Home,

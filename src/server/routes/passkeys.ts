@@ -15,7 +15,7 @@ import {
   signInWithPasskey,
   type RelyingParty,
 } from '../../app/passkeys.js';
-import { createSecret, hashSecret, isSecretOf } from '../../app/tokens.js';
+import { hashSecret, isSecretOf, startSession } from '../../app/tokens.js';
 import { AuthorityError, InputError } from '../../errors.js';
 import { isRecord } from '../../ledger/entry.js';
 import type { ApprovalStatement } from '../../promotion/types.js';
@@ -63,15 +63,8 @@ export function registerPasskeyRoutes(app: ApiApp, deps: RouteDeps): void {
     }
     return row.challenge;
   };
-  const startSession = async (c: Context<AppEnv>, identity: string): Promise<void> => {
-    const secret = createSecret('session');
-    const now = Date.now();
-    await home.auth.createSession({
-      idHash: hashSecret(secret),
-      identity,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + SESSION_HOURS * 3600 * 1000).toISOString(),
-    });
+  const signIn = async (c: Context<AppEnv>, identity: string): Promise<void> => {
+    const secret = await startSession(home, identity, SESSION_HOURS * 3600 * 1000);
     setCookie(c, SESSION_COOKIE, secret, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -118,7 +111,7 @@ export function registerPasskeyRoutes(app: ApiApp, deps: RouteDeps): void {
       throw new AuthorityError('UNAUTHENTICATED', 'this invitation was used already');
     }
     const enrolled = await enrolPasskey(home, secret, response, challenge, rp);
-    await startSession(c, enrolled.identity);
+    await signIn(c, enrolled.identity);
     return c.json(
       { identity: enrolled.identity, entry: enrolled.entry.id, keyId: enrolled.credential.keyId },
       201,
@@ -138,7 +131,7 @@ export function registerPasskeyRoutes(app: ApiApp, deps: RouteDeps): void {
     const response = isRecord(body) ? body['response'] : undefined;
     const challenge = await consume('signin', response);
     const identity = await signInWithPasskey(home, response, challenge, rp);
-    await startSession(c, identity);
+    await signIn(c, identity);
     return c.json({ identity });
   });
 
