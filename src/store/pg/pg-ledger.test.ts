@@ -102,14 +102,19 @@ function breakingPool(pool: PgPool, fault: Fault): PgPool & { refuseConnections:
   return wrapper as PgPool & { refuseConnections: boolean; broken: boolean };
 }
 
+/** A log with its genesis entry, and a ledger on it whose connection breaks at `fault`. */
+async function openBreaking(fault: Fault) {
+  const keys = generateKeyPair();
+  const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
+  const stores = await postgres.open({ log });
+  await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
+  const pool = breakingPool(stores.pool, fault);
+  return { keys, stores, pool, ledger: openPgLedger({ pool, log }) };
+}
+
 describe('postgres ledger: a connection lost around COMMIT', () => {
   it('answer lost after the database committed: the appends resolve with their entries, written once', async () => {
-    const keys = generateKeyPair();
-    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
-    const stores = await postgres.open({ log });
-    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
-    const pool = breakingPool(stores.pool, 'after');
-    const ledger = openPgLedger({ pool, log });
+    const { keys, pool, ledger } = await openBreaking('after');
     const sealed = await Promise.all([1, 2, 3].map((i) => ledger.append(note(i))));
     expect(pool.broken).toBe(true);
     expect(sealed.map((e) => e.index)).toEqual([1, 2, 3]);
@@ -122,12 +127,7 @@ describe('postgres ledger: a connection lost around COMMIT', () => {
   });
 
   it('connection lost before the COMMIT reached the database: the appends fail and nothing was written', async () => {
-    const keys = generateKeyPair();
-    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
-    const stores = await postgres.open({ log });
-    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
-    const pool = breakingPool(stores.pool, 'before');
-    const ledger = openPgLedger({ pool, log });
+    const { keys, pool, ledger } = await openBreaking('before');
     const settled = await Promise.allSettled([1, 2].map((i) => ledger.append(note(i))));
     expect(pool.broken).toBe(true);
     for (const result of settled) {
@@ -144,12 +144,7 @@ describe('postgres ledger: a connection lost around COMMIT', () => {
   });
 
   it('when the check cannot be made either, the error says the outcome is unknown and names the entries', async () => {
-    const keys = generateKeyPair();
-    const log = { origin: ORIGIN, signer: createSigner(keys.privatePem) };
-    const stores = await postgres.open({ log });
-    await stores.ledger.append(createGenesisDraft({ origin: ORIGIN, logPublicKey: keys.publicKey }));
-    const pool = breakingPool(stores.pool, 'after');
-    const ledger = openPgLedger({ pool, log });
+    const { stores, pool, ledger } = await openBreaking('after');
     // The connection the check asks for is refused.
     pool.refuseConnections = true;
     const error = await ledger.append(note(1)).then(
