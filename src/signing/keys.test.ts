@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isSignetError } from '../errors.js';
 import {
   createSigner,
+  ed25519VerificationsRun,
   generateKeyPair,
   keyIdOf,
   privateKeyPemFromSeed,
@@ -89,6 +90,60 @@ describe('security: verifySignature says no to anything but the exact signature'
     expect(verifySignature(publicKey, message, new Uint8Array([...signature.slice(0, 32), ...sPlusL]))).toBe(
       false,
     );
+  });
+});
+
+describe('verifySignature remembers successes, never failures', () => {
+  const signer = createSigner(generateKeyPair().privatePem);
+  const other = createSigner(generateKeyPair().privatePem);
+  /** How many times Ed25519 itself ran while `check` did. */
+  const verificationsDuring = (check: () => void): number => {
+    const before = ed25519VerificationsRun();
+    check();
+    return ed25519VerificationsRun() - before;
+  };
+
+  it('checks a signature once; the same key, message and signature again is answered from memory', () => {
+    const message = new TextEncoder().encode(`remembered ${Math.random()}`);
+    const signature = signer.sign(message);
+    expect(
+      verificationsDuring(() => expect(verifySignature(signer.publicKey, message, signature)).toBe(true)),
+    ).toBe(1);
+    expect(
+      verificationsDuring(() => expect(verifySignature(signer.publicKey, message, signature)).toBe(true)),
+    ).toBe(0);
+  });
+
+  it('after a remembered success, a changed byte of the message or the signature, or another key, is checked and refused', () => {
+    const message = new TextEncoder().encode(`tampered ${Math.random()}`);
+    const signature = signer.sign(message);
+    expect(verifySignature(signer.publicKey, message, signature)).toBe(true);
+    const changedMessage = message.slice();
+    changedMessage[0] = (changedMessage[0] ?? 0) ^ 1;
+    const changedSignature = signature.slice();
+    changedSignature[63] = (changedSignature[63] ?? 0) ^ 1;
+    for (const [key, m, sig] of [
+      [signer.publicKey, changedMessage, signature],
+      [signer.publicKey, message, changedSignature],
+      [other.publicKey, message, signature],
+    ] as const) {
+      expect(verificationsDuring(() => expect(verifySignature(key, m, sig)).toBe(false))).toBe(1);
+    }
+    // The caller's array changed in place after a success: what is checked is what it holds now.
+    message[1] = (message[1] ?? 0) ^ 1;
+    expect(
+      verificationsDuring(() => expect(verifySignature(signer.publicKey, message, signature)).toBe(false)),
+    ).toBe(1);
+  });
+
+  it('a failed signature is checked again every time', () => {
+    const message = new TextEncoder().encode(`refused ${Math.random()}`);
+    const forged = other.sign(message);
+    for (let i = 0; i < 2; i++) {
+      expect(
+        verificationsDuring(() => expect(verifySignature(signer.publicKey, message, forged)).toBe(false)),
+      ).toBe(1);
+    }
   });
 });
 
