@@ -103,6 +103,18 @@ export function isSignetError(error: unknown): error is SignetError {
   return error instanceof SignetError;
 }
 
+/**
+ * The message of any thrown value, for an error that wraps it. Node reports a refused connection to a
+ * name with several addresses (`localhost`) as an AggregateError with an empty message: its inner
+ * errors' messages are given instead.
+ */
+export function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && error.message === '') {
+    return error.errors.map((inner) => messageOf(inner)).join('; ') || 'connection failed';
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Exit code for any thrown value: a coded error knows its own; anything else is an error (2). */
 export function exitCodeOf(error: unknown): number {
   return isSignetError(error) ? error.exitCode : EXIT_ERROR;

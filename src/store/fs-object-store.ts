@@ -11,7 +11,7 @@ import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/prom
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
-import { InputError, StoreError, VerificationError } from '../errors.js';
+import { InputError, messageOf, StoreError, VerificationError } from '../errors.js';
 import { assertDigest, digestHex, equalDigests, toDigest, type Digest } from '../signing/digest.js';
 import type { ObjectStore, PutResult } from './object-store.js';
 
@@ -233,8 +233,4 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 export function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -40,7 +40,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 
-import { InputError, SignetError, StoreError, VerificationError } from '../errors.js';
+import { InputError, messageOf, SignetError, StoreError, VerificationError } from '../errors.js';
 import { assertDigest, digestHex, equalDigests, toDigest, type Digest } from '../signing/digest.js';
 import type { ObjectStore, PutResult } from './object-store.js';
 
@@ -418,8 +418,4 @@ function tooLarge(): InputError {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,7 +15,7 @@
 // the one function it calls to append, `signet_append_batch`, runs with its privileges (SECURITY INVOKER).
 import { escapeIdentifier } from 'pg';
 
-import { StoreError } from '../../errors.js';
+import { messageOf, StoreError } from '../../errors.js';
 import {
   INSUFFICIENT_PRIVILEGE,
   MIGRATION_LOCK,
@@ -558,8 +558,4 @@ function assertMigrationList(migrations: readonly Migration[]): void {
       );
     }
   });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -37,7 +37,7 @@
 // appended in the same batches.
 import { DatabaseError, escapeLiteral } from 'pg';
 
-import { InputError, StoreError } from '../../errors.js';
+import { InputError, messageOf, StoreError } from '../../errors.js';
 import { signCheckpoint } from '../../ledger/checkpoint.js';
 import type { EntryDraft, SealedEntry } from '../../ledger/entry.js';
 import {
@@ -278,8 +278,8 @@ class PgLedger implements Ledger {
       throw new StoreError(
         'STORE_FAILURE',
         `append outcome unknown: the connection was lost after the batch's COMMIT was sent ` +
-          `(${describeError(lost)}), and reading whether it was committed failed too ` +
-          `(${describeError(error)}): entries ${entries[0]!.index}–${entries[entries.length - 1]!.index} ` +
+          `(${messageOf(lost)}), and reading whether it was committed failed too ` +
+          `(${messageOf(error)}): entries ${entries[0]!.index}–${entries[entries.length - 1]!.index} ` +
           `(first ${ids[0]}) may or may not be in the log; look them up ('signet log entry <id>') ` +
           'before appending them again',
         { cause: lost, details: { outcome: 'unknown', ids } },
@@ -629,8 +629,4 @@ function mayHaveCommitted(error: unknown): boolean {
   if (!(error instanceof DatabaseError)) return true;
   const state = error.code ?? '';
   return state.startsWith('08') || state.startsWith('57P');
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,7 +4,7 @@
 // A database URL carries a password: it is never printed. Errors name the URL with the password replaced.
 import pg from 'pg';
 
-import { InputError, StoreError } from '../../errors.js';
+import { InputError, messageOf, StoreError } from '../../errors.js';
 import type { AuthStore } from '../auth.js';
 import type { Drafts } from '../drafts.js';
 import type { Ledger } from '../ledger.js';
@@ -238,20 +238,12 @@ async function assertConnects(pool: pg.Pool, url: DatabaseUrl): Promise<void> {
   } catch (error) {
     throw new StoreError(
       'STORE_FAILURE',
-      `could not connect to PostgreSQL at ${url.redacted}: ${describe(error)}`,
+      `could not connect to PostgreSQL at ${url.redacted}: ${messageOf(error)}`,
       {
         cause: error,
       },
     );
   }
-}
-
-/** Node reports a refused connection to `localhost` as an AggregateError with an empty message. */
-function describe(error: unknown): string {
-  if (error instanceof AggregateError && error.message === '') {
-    return error.errors.map((inner) => describe(inner)).join('; ') || 'connection failed';
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 function invalidUrl(message: string): InputError {

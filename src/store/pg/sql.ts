@@ -2,7 +2,7 @@
 // transaction helper, and the mapping of PostgreSQL errors to Signet's coded errors.
 import type { QueryResultRow } from 'pg';
 
-import { isSignetError, StoreError, type SignetError } from '../../errors.js';
+import { isSignetError, messageOf, StoreError, type SignetError } from '../../errors.js';
 
 export interface PgResult<R> {
   readonly rows: R[];
@@ -51,7 +51,7 @@ export function sqlStateOf(error: unknown): string | undefined {
 /** A coded error for a failed database operation; coded Signet errors pass through unchanged. */
 export function pgStoreError(message: string, error: unknown): SignetError {
   if (isSignetError(error)) return error;
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   const state = sqlStateOf(error);
   return new StoreError(
     state === APPEND_ONLY_SQLSTATE ? 'APPEND_ONLY' : 'STORE_FAILURE',
