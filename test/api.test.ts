@@ -689,6 +689,10 @@ describe('drafts', () => {
 
   it('shows a draft with its inputs and requirement, and its review document byte for byte', async () => {
     const detail = await call('GET', `/v1/drafts/${sealedDraft}`, as('bob'));
+    expect(detail.body).toMatchObject({ draft: { waitingForMe: true } });
+    expect((await call('GET', `/v1/drafts/${sealedDraft}`, as('mallory'))).body).toMatchObject({
+      draft: { waitingForMe: false },
+    });
     expect(detail.body).toMatchObject({
       kind: 'model',
       requirement: { kind: 'approver', roles: ['approver'], quorum: 1 },

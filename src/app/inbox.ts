@@ -23,36 +23,42 @@ export async function waitingContext(home: Home, now: number = Date.now()): Prom
   return { authority, position: { size: await home.ledger.size(), time: new Date(now).toISOString() } };
 }
 
+/** The model or pipeline a draft is for, and the roles its route needs (undefined: unreadable). */
+export interface DraftNeeds {
+  readonly name: string;
+  readonly roles: readonly string[] | undefined;
+}
+
+/**
+ * `needs`: what the caller already read of the draft (its subject's name and its requirement's roles);
+ * read here when absent.
+ */
 export async function draftFor(
   home: Home,
   row: DraftRow,
   identity: string,
   context: WaitingContext,
+  needs?: DraftNeeds,
 ): Promise<DraftForIdentity> {
   if (row.status !== 'open' || row.requester === identity) return 'not-waiting';
   const approvals = await home.drafts.listApprovals(row.id);
   if (approvals.some((a) => a.identity === identity && a.view === row.view)) return 'not-waiting';
-  return (await holdsRoleFor(home, row.id, identity, context)) ? 'waiting' : 'needs-another-role';
+  const { name, roles } = needs ?? (await needsOf(home, row.id));
+  // A draft whose requirement cannot be read (its sealed policy is missing) counts as theirs: its review
+  // page shows the problem.
+  if (roles === undefined) return 'waiting';
+  const { authority, position } = context;
+  return roles.some((role) => authority.grantAt(identity, role, name, position) !== undefined)
+    ? 'waiting'
+    : 'needs-another-role';
 }
 
-/**
- * Whether `identity` holds a role the draft's route needs for its model or pipeline. A draft whose
- * requirement cannot be read (its sealed policy is missing) counts as theirs: its review page shows the
- * problem.
- */
-async function holdsRoleFor(
-  home: Home,
-  draftId: string,
-  identity: string,
-  { authority, position }: WaitingContext,
-): Promise<boolean> {
+async function needsOf(home: Home, draftId: string): Promise<DraftNeeds> {
   const opened = await openAnyDraft(home, draftId);
-  let roles: readonly string[];
-  try {
-    ({ roles } = await requirementOfSealedRoute(home, opened.route, opened.subject.name));
-  } catch {
-    return true;
-  }
   const name = opened.subject.name;
-  return roles.some((role) => authority.grantAt(identity, role, name, position) !== undefined);
+  try {
+    return { name, roles: (await requirementOfSealedRoute(home, opened.route, name)).roles };
+  } catch {
+    return { name, roles: undefined };
+  }
 }

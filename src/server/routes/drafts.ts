@@ -13,7 +13,7 @@ import {
 import type { Approval, Ed25519Signature } from '../../promotion/types.js';
 import { reject, seal, submitApproval, type ApproveResult } from '../../app/decide.js';
 import { decisionFactsOf, openAnyDraft } from '../../app/draft-kinds.js';
-import { draftFor, waitingContext, type WaitingContext } from '../../app/inbox.js';
+import { draftFor, waitingContext, type DraftNeeds, type WaitingContext } from '../../app/inbox.js';
 import type { Home } from '../../app/home.js';
 import { readObjectWithin } from '../../app/objects.js';
 import { requirementOfSealedRoute } from '../../app/policy.js';
@@ -122,7 +122,10 @@ export function registerDraftRoutes(app: ApiApp, deps: RouteDeps): void {
       .filter((stored) => stored.view === draft.view)
       .map((stored) => ({ identity: stored.identity, roles: rolesOf(stored.approval) }));
     return c.json({
-      draft: await draftView(home, draft, caller.identity, await waitingContext(home)),
+      draft: await draftView(home, draft, caller.identity, await waitingContext(home), {
+        name: opened.subject.name,
+        roles: requirement.roles,
+      }),
       kind: opened.kind,
       inputs: opened.inputs,
       requirement,
@@ -301,8 +304,14 @@ function withBodySources(error: unknown, body: PrepareProposalBody): unknown {
  * A draft row for the caller: `waitingForMe` when it is open, not theirs, not approved by them yet, and
  * needs a role they hold (app/inbox.ts).
  */
-async function draftView(home: Home, row: DraftRow, caller: string, context: WaitingContext) {
-  const waitingForMe = (await draftFor(home, row, caller, context)) === 'waiting';
+async function draftView(
+  home: Home,
+  row: DraftRow,
+  caller: string,
+  context: WaitingContext,
+  needs?: DraftNeeds,
+) {
+  const waitingForMe = (await draftFor(home, row, caller, context, needs)) === 'waiting';
   return {
     id: row.id,
     status: row.status,
